@@ -60,6 +60,7 @@ from nexa_core.model.review import (
     ReviewPriority,
     ReviewState,
 )
+from nexa_core.model.rooming_need import RoomNeed
 
 __all__ = [
     "CASE_LIFECYCLE",
@@ -111,6 +112,7 @@ __all__ = [
     "ReviewCategory",
     "ReviewPriority",
     "ReviewState",
+    "RoomNeed",
     "RoomOffer",
     "RoomType",
     "SpecialNeed",
