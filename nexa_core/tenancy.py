@@ -16,7 +16,7 @@ from nexa_core.model.audit import Actor
 from nexa_core.model.common import Aggregate
 from nexa_core.urn import Urn
 
-__all__ = ["SYSTEM_ACTOR", "TenantContext", "guard"]
+__all__ = ["SYSTEM_ACTOR", "TenantContext", "guard", "require_same_tenant"]
 
 SYSTEM_ACTOR = Actor(Urn("user", "system"), role="SYSTEM")
 
@@ -59,3 +59,13 @@ def guard(tenant: TenantContext, record: A | None, urn: Urn | None = None) -> A:
         shown = urn if urn is not None else (record.urn if record is not None else None)
         raise NotFoundError(f"{shown} not found", urn=str(shown))
     return record
+
+
+def require_same_tenant(tenant: TenantContext, airline_urn: Urn, *, what: str = "document") -> None:
+    """Refuse input that names another airline than the caller's (reported as not found).
+
+    Documents (manifests, policies, webhooks) may carry an airline field; the tenant never
+    comes from it — it must match the verified principal's tenant or the input is refused.
+    """
+    if airline_urn != tenant.airline_urn:
+        raise NotFoundError(f"{what} for {airline_urn} not found", urn=str(airline_urn))
