@@ -140,4 +140,16 @@ def bootstrap(
     nexa.engine = engine_override or build("engine", "nexa_engine_from_url", settings.engine_url)
     if overrides:
         raise ConfigurationError(f"unknown bootstrap overrides: {sorted(overrides)}")
+    _wire_security_and_observability(nexa)
     return nexa
+
+
+def _wire_security_and_observability(nexa: Nexa) -> None:
+    """Denials go to the store's audit log; metrics/spans per settings (logging untouched)."""
+    from nexa_adapters.observability.setup import install_runtime_observability
+    from nexa_core.auth import AuditDenialSink, install_denial_sink
+
+    nexa.extras["observability"] = install_runtime_observability(nexa.settings)
+    audit = getattr(nexa.store, "audit", None)
+    if audit is not None:
+        install_denial_sink(AuditDenialSink(audit, nexa.clock, nexa.ids))

@@ -25,6 +25,7 @@ from nexa_core.urn import Urn, correlation_from_traceparent
 
 __all__ = [
     "CORRELATION_HEADER",
+    "JOB_TRACE_KEY",
     "TRACEPARENT_HEADER",
     "Metrics",
     "NullMetrics",
@@ -32,6 +33,7 @@ __all__ = [
     "Tracer",
     "carrier",
     "correlation_from_carrier",
+    "correlation_of_job",
     "correlation_scope",
     "current_correlation",
     "get_metrics",
@@ -44,6 +46,7 @@ __all__ = [
     "stamp_event",
     "trace_id_of",
     "traceparent_for",
+    "with_trace",
 ]
 
 TRACEPARENT_HEADER = "traceparent"
@@ -119,6 +122,28 @@ def correlation_from_carrier(headers: Mapping[str, str] | None) -> Urn:
         if urn is not None and urn.is_a("correlation"):
             return urn
     return correlation_from_traceparent(None)
+
+
+#: the key under which job payloads carry their propagation headers
+JOB_TRACE_KEY = "trace"
+
+
+def with_trace(payload: Mapping[str, Any]) -> dict[str, Any]:
+    """A job payload carrying the current correlation (``payload["trace"]`` headers)."""
+    out = dict(payload)
+    headers = carrier()
+    if headers:
+        out[JOB_TRACE_KEY] = headers
+    return out
+
+
+def correlation_of_job(payload: Mapping[str, Any]) -> Urn:
+    """The correlation a job payload was enqueued under (a new trace when it has none).
+
+    A worker runs the job inside ``correlation_scope(correlation_of_job(payload))``.
+    """
+    trace = payload.get(JOB_TRACE_KEY)
+    return correlation_from_carrier(trace if isinstance(trace, Mapping) else None)
 
 
 def stamp_event(event: E) -> E:
