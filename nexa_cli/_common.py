@@ -68,29 +68,24 @@ def emit(data: Any, *, as_json: bool, human: Callable[[Any], str] | None = None)
 MAX_DOCUMENT_BYTES = 20 * 1024 * 1024
 
 
-def read_document(path: str) -> Any:
-    """Load a JSON or YAML file (by extension; ``-`` = stdin JSON) with a size limit."""
+def read_document(path: str, *, kind: str = "cli") -> Any:
+    """Load a JSON or YAML file (by extension; ``-`` = stdin JSON) safely.
+
+    ``kind`` picks the limits (``manifest``, ``policy``, ``inventory``, ``webhook``, ``cli``;
+    see :data:`nexa_adapters.documents.safe_json.LIMITS`): size, depth, item count, no
+    NaN/Infinity, no duplicate keys, no huge integers, no YAML aliases, no hidden characters.
+    """
+    from nexa_adapters.documents.safe_json import LIMITS, load_document
     from nexa_core.errors import InputTooLargeError
 
+    limits = LIMITS.get(kind, LIMITS["cli"])
+    cap = min(limits.max_bytes, MAX_DOCUMENT_BYTES)
     if path == "-":
-        raw = sys.stdin.buffer.read(MAX_DOCUMENT_BYTES + 1)
+        raw = sys.stdin.buffer.read(cap + 1)
     else:
         with open(path, "rb") as fh:
-            raw = fh.read(MAX_DOCUMENT_BYTES + 1)
-    if len(raw) > MAX_DOCUMENT_BYTES:
-        raise InputTooLargeError(f"{path} is larger than {MAX_DOCUMENT_BYTES} bytes", path=path)
-    text = raw.decode("utf-8", errors="strict")
-    if path.endswith((".yaml", ".yml")):
-        import yaml
-
-        try:
-            return yaml.safe_load(text)
-        except yaml.YAMLError as exc:
-            raise InvalidInputError(f"{path} is not valid YAML: {exc}", path=path) from exc
-    try:
-        return json.loads(text)
-    except json.JSONDecodeError as exc:
-        raise InvalidInputError(
-            f"{path} is not valid JSON: {exc.msg} at line {exc.lineno} column {exc.colno}",
-            path=path,
-        ) from exc
+            raw = fh.read(cap + 1)
+    if len(raw) > cap:
+        raise InputTooLargeError(f"{path} is larger than {cap} bytes", path=path)
+    fmt = "yaml" if path.endswith((".yaml", ".yml")) else "json"
+    return load_document(raw, format=fmt, limits=limits, what=path)

@@ -12,7 +12,7 @@ import re
 from collections.abc import Iterator, Mapping
 from typing import Any
 
-from nexa_core.errors import PIIRejectedError
+from nexa_core.errors import InputTooLargeError, PIIRejectedError
 
 __all__ = [
     "FORBIDDEN_FIELDS",
@@ -97,8 +97,8 @@ def mask_card_numbers(text: str) -> str:
 
 def _walk(value: Any, path: str, depth: int = 0) -> Iterator[tuple[bool, str, Any]]:
     """Yield (is_key, path, item) for every key and leaf value."""
-    if depth > 64:
-        return
+    if depth > 64:  # refuse rather than skip: nothing may hide below the walk's reach
+        raise InputTooLargeError(f"{path}: nested deeper than 64 levels", path=path)
     if isinstance(value, Mapping):
         for k, v in value.items():
             yield True, f"{path}.{k}", k

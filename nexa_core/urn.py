@@ -42,7 +42,7 @@ _HEX2 = re.compile(r"[0-9a-f]{2}")
 
 
 def _flight_id(value: str) -> bool:
-    m = re.fullmatch(r"([A-Z0-9]{2,3})(\d{1,4})([A-Z]?)@(\d{8})", value)
+    m = re.fullmatch(r"([A-Z0-9]{2,3})([0-9]{1,4})([A-Z]?)@([0-9]{8})", value)
     if m is None:
         return False
     try:

@@ -8,11 +8,23 @@ from nexa_adapters.documents.manifest import (
     parse_manifest,
     pydantic_problems,
 )
+from nexa_adapters.documents.safe_json import (
+    LIMITS,
+    InputLimits,
+    load_document,
+    load_json,
+    load_yaml,
+)
 
 __all__ = [
+    "LIMITS",
     "MAX_MANIFEST_PASSENGERS",
+    "InputLimits",
     "Manifest",
     "ManifestDocument",
+    "load_document",
+    "load_json",
+    "load_yaml",
     "parse_manifest",
     "pydantic_problems",
 ]

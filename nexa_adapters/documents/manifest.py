@@ -14,8 +14,9 @@
                              "loyalty_tier": "GOLD", "special_needs": ["WCHR"]}]}]}
 ```
 
-Documents, passports and card data are rejected before validation; unknown fields are
-errors (a typo never silently drops data).
+Documents, passports, card data and hidden/control characters (bidi overrides, zero-width
+characters) are rejected before validation; identifiers are ASCII (no look-alikes); unknown
+fields are errors (a typo never silently drops data).
 """
 
 from __future__ import annotations
@@ -44,6 +45,7 @@ from nexa_core.model import (
     Tier,
 )
 from nexa_core.pii import reject_card_numbers, reject_document_fields
+from nexa_core.text import reject_unsafe_text
 from nexa_core.urn import Urn
 
 __all__ = [
@@ -104,7 +106,7 @@ class FlightDoc(BaseModel):
     urn: str
     destination: str = Field(pattern=r"^[A-Z]{3}$")
     scheduled_departure: AwareDatetime
-    status: str = Field("CANCELLED", max_length=32)
+    status: str = Field("CANCELLED", max_length=32, pattern=r"^[A-Za-z_ -]+$")
 
     _check_urn = field_validator("urn")(classmethod(lambda cls, v: _urn_of("flight")(v)))
 
@@ -115,7 +117,7 @@ class ManifestDocument(BaseModel):
     model_config = ConfigDict(extra="forbid", str_max_length=512)
 
     airline: str
-    external_event_id: str = Field(min_length=1, max_length=128)
+    external_event_id: str = Field(min_length=1, max_length=128, pattern=r"^[\x21-\x7e]+$")
     airport: str = Field(pattern=r"^[A-Z]{3}$")
     flight: FlightDoc
     disrupted_at: AwareDatetime
@@ -165,11 +167,16 @@ def parse_manifest(data: Any) -> Manifest:
     """
     if not isinstance(data, dict):
         raise InvalidInputError("a manifest must be a JSON object", problems=["$: not an object"])
+    reject_unsafe_text(data)
     reject_document_fields(data)
     reject_card_numbers(data)
     groups = data.get("groups")
     if isinstance(groups, list):
-        total = sum(len(g.get("passengers", [])) for g in groups if isinstance(g, dict))
+        total = sum(
+            len(g["passengers"])
+            for g in groups
+            if isinstance(g, dict) and isinstance(g.get("passengers"), list)
+        )
         if total > MAX_MANIFEST_PASSENGERS:
             raise InputTooLargeError(
                 f"manifest has {total} passengers; the limit is {MAX_MANIFEST_PASSENGERS}",
