@@ -5,7 +5,7 @@ Subclass a suite and provide the fixtures it names. All tests are async (anyio).
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Mapping
 from datetime import timedelta
 from typing import Any
 
@@ -58,6 +58,26 @@ def _event(n: int, tenant: TenantContext, clock: FixedClock) -> DomainEvent:
         data={"n": n},
         key=f"k-{n}",
     )
+
+
+_CARD = "4111 1111 1111 1111"
+
+
+def _with_card_number(item: Any) -> Any:
+    """``item`` with a card number in its first free-text field (``None`` if it has none)."""
+    for field in attrs.fields(type(item)):
+        value = getattr(item, field.name)
+        if isinstance(value, str):
+            poison: Any = f"note {_CARD}"
+        elif isinstance(value, Mapping):
+            poison = {**value, "note": _CARD}
+        else:
+            continue
+        try:
+            return attrs.evolve(item, **{field.name: poison})
+        except Exception:
+            continue
+    return None
 
 
 @pytest.mark.anyio
@@ -147,6 +167,40 @@ class OperationalStoreContract:
             await store.reviews.add(LAN, item)
         with pytest.raises(NotFoundError):
             await store.reviews.get(LAN, item.urn)
+
+    @pytest.mark.parametrize("table", TABLES)
+    async def test_every_table_refuses_a_card_number_on_add_and_update(
+        self, store: Any, table: str
+    ) -> None:
+        repo = getattr(store, table)
+        item = sample(table)
+        poisoned = _with_card_number(item)
+        if poisoned is None:
+            pytest.skip(f"{table} has no free-text field")
+        with pytest.raises(PIIRejectedError):
+            await repo.add(LAN, poisoned)
+        with pytest.raises(NotFoundError):
+            await repo.get(LAN, item.urn)
+        stored = await repo.add(LAN, item)
+        with pytest.raises(PIIRejectedError):
+            await repo.update(LAN, _with_card_number(stored))
+        assert await repo.get(LAN, item.urn) == stored
+
+    async def test_audit_idempotency_and_outbox_refuse_card_numbers(
+        self, store: Any, clock: FixedClock
+    ) -> None:
+        with pytest.raises(PIIRejectedError):
+            await store.audit.append(LAN, _audit(1, LAN, clock, reason=f"paid with {_CARD}"))
+        with pytest.raises(PIIRejectedError):
+            await store.audit.append(LAN, _audit(2, LAN, clock, after={"card": _CARD}))
+        assert await store.audit.query(LAN, AuditQuery()) == []
+        with pytest.raises(PIIRejectedError):
+            await store.idempotency.remember(LAN, "card", "k-1", {"pan": _CARD})
+        assert await store.idempotency.lookup(LAN, "card", "k-1") is None
+        event = attrs.evolve(_event(1, LAN, clock), data={"note": _CARD})
+        with pytest.raises(PIIRejectedError):
+            await store.outbox.append(LAN, event)
+        assert await store.outbox.read_after(0) == []
 
     async def test_status_segment_is_ignored_for_identity(self, store: Any) -> None:
         item = await store.reservations.add(LAN, sample("reservations"))
