@@ -57,7 +57,9 @@ FORBIDDEN_FIELDS = frozenset(
     }
 )
 
-_CANDIDATE = re.compile(r"(?<![0-9])(?:[0-9][ -]?){12,18}[0-9](?![0-9])")
+#: a maximal run of digit groups separated by single spaces or dashes
+_RUN = re.compile(r"(?<![0-9])[0-9]+(?:[ -][0-9]+)*(?![0-9])")
+_GROUP = re.compile(r"[0-9]+")
 
 
 def _norm(key: str) -> str:
@@ -77,22 +79,52 @@ def luhn_valid(digits: str) -> bool:
     return total % 10 == 0
 
 
+def _card_spans(text: str) -> list[tuple[int, int]]:
+    """(start, end) of every Luhn-valid 13–19 digit sequence of whole digit groups.
+
+    A card may sit next to other digits (``Room 1 4111 1111 1111 1111``): every
+    contiguous sequence of groups inside a run is checked, not just the whole run.
+    """
+    spans = []
+    for run in _RUN.finditer(text):
+        groups = [
+            (m.start() + run.start(), m.end() + run.start(), m.group(0))
+            for m in _GROUP.finditer(run.group(0))
+        ]
+        for i in range(len(groups)):
+            digits = ""
+            for j in range(i, len(groups)):
+                digits += groups[j][2]
+                if len(digits) > 19:
+                    break
+                if len(digits) >= 13 and luhn_valid(digits):
+                    spans.append((groups[i][0], groups[j][1]))
+    return spans
+
+
 def find_card_numbers(text: str) -> list[str]:
-    """Luhn-valid 13–19 digit runs in ``text``."""
-    found = []
-    for m in _CANDIDATE.finditer(text):
-        digits = re.sub(r"[ -]", "", m.group(0))
-        if 13 <= len(digits) <= 19 and luhn_valid(digits):
-            found.append(m.group(0))
-    return found
+    """Luhn-valid 13–19 digit numbers in ``text`` (spaces or dashes allowed between groups)."""
+    return [text[a:b] for a, b in _card_spans(text)]
 
 
 def mask_card_numbers(text: str) -> str:
     """Replace card-like numbers with ``[card]``."""
-    out = text
-    for hit in find_card_numbers(text):
-        out = out.replace(hit, "[card]")
-    return out
+    spans = sorted(_card_spans(text))
+    if not spans:
+        return text
+    merged: list[list[int]] = []
+    for a, b in spans:
+        if merged and a <= merged[-1][1]:
+            merged[-1][1] = max(merged[-1][1], b)
+        else:
+            merged.append([a, b])
+    out, last = [], 0
+    for a, b in merged:
+        out.append(text[last:a])
+        out.append("[card]")
+        last = b
+    out.append(text[last:])
+    return "".join(out)
 
 
 def _walk(value: Any, path: str, depth: int = 0) -> Iterator[tuple[bool, str, Any]]:
