@@ -44,7 +44,7 @@ from nexa_core.text import (
 )
 from nexa_core.urn import Urn
 
-FUZZ = settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+FUZZ = settings(max_examples=100, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 HIDDEN = [
     "\u202e",
     "\u200b",
@@ -284,7 +284,7 @@ def test_a_mutated_manifest_parses_or_fails_with_a_typed_error_and_is_not_change
         pass
     else:
         assert isinstance(result, Manifest)
-    assert doc == before or doc != doc  # NaN-safe: the input is never mutated
+    assert doc == before  # the input is never mutated
 
 
 @pytest.mark.parametrize(

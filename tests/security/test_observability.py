@@ -340,3 +340,45 @@ def test_spans_go_to_opentelemetry_when_present_and_nowhere_otherwise(
     assert otel_tracer() is None
     with span("nothing"):  # the no-op tracer
         pass
+
+
+def test_prometheus_metrics_drive_the_client_library_api() -> None:
+    from nexa_adapters.observability import PrometheusMetrics
+
+    calls: list[tuple[str, Any]] = []
+
+    class Child:
+        def __init__(self, name: str, labels: dict[str, str]) -> None:
+            self.name, self.labels_ = name, labels
+
+        def inc(self, amount: float) -> None:
+            calls.append(("inc", (self.name, self.labels_, amount)))
+
+        def observe(self, value: float) -> None:
+            calls.append(("observe", (self.name, self.labels_)))
+
+    class Metric:
+        def __init__(self, name: str, doc: str, labelnames: list[str], **kw: Any) -> None:
+            self.name, self.labelnames = name, labelnames
+            calls.append(("create", (name, tuple(labelnames))))
+
+        def labels(self, **labels: str) -> Child:
+            assert sorted(labels) == self.labelnames
+            return Child(self.name, labels)
+
+    class FakeClient:
+        CollectorRegistry = object
+        Counter = Metric
+        Histogram = Metric
+
+        @staticmethod
+        def generate_latest(registry: object) -> bytes:
+            return b"# exposition\n"
+
+    m = PrometheusMetrics(FakeClient)
+    m.inc("nexa_stage_total", {"stage": "a", "outcome": "ok"})
+    m.inc("nexa_stage_total", {"stage": "b", "outcome": "ok"}, 2)
+    m.observe("nexa_stage_seconds", {"stage": "a"}, 0.1)
+    assert calls[0] == ("create", ("nexa_stage", ("outcome", "stage")))
+    assert [c[0] for c in calls] == ["create", "inc", "inc", "create", "observe"]
+    assert m.render() == "# exposition\n"

@@ -240,3 +240,44 @@ def test_check_airport_and_tenant_of() -> None:
     tenant = tenant_of(p)
     assert tenant.airline_urn == LAN and tenant.airports == frozenset({"SCL"})
     assert tenant.actor.urn == p.subject and tenant.actor.role == "AIRPORT_OPERATOR"
+
+
+def test_misdeclared_services_fail_at_import_time() -> None:
+    from nexa_core.auth import requires
+    from nexa_core.errors import ConfigurationError
+
+    with pytest.raises(ConfigurationError, match="no parameter 'principal'"):
+
+        @requires(Role.ADMIN)
+        async def no_principal(store: object) -> None:  # pragma: no cover
+            return None
+
+    with pytest.raises(ConfigurationError, match="async"):
+
+        @requires(Role.ADMIN)
+        def sync_service(*, principal: Principal) -> None:  # type: ignore[arg-type]  # pragma: no cover
+            return None
+
+    with pytest.raises(ConfigurationError, match="case_arg"):
+        requires(Role.ADMIN, passengers=True)
+    with pytest.raises(ConfigurationError, match="no parameter 'airport'"):
+
+        @requires(Role.ADMIN, airport_arg="airport")
+        async def no_airport(*, principal: Principal) -> None:  # pragma: no cover
+            return None
+
+
+def test_documents_naming_another_airline_are_not_found() -> None:
+    from nexa_core.tenancy import require_same_tenant
+
+    tenant = tenant_of(op(Role.ADMIN))
+    require_same_tenant(tenant, LAN)
+    with pytest.raises(NotFoundError):
+        require_same_tenant(tenant, TAM, what="manifest")
+
+
+def test_principals_reject_a_non_airline_tenant() -> None:
+    from nexa_core.errors import AuthenticationError
+
+    with pytest.raises(AuthenticationError):
+        Principal(PrincipalKind.OPERATOR, Urn("user", "u"), Urn("case", "c-1"))
