@@ -60,6 +60,8 @@ FORBIDDEN_FIELDS = frozenset(
 #: a maximal run of digit groups separated by single spaces or dashes
 _RUN = re.compile(r"(?<![0-9])[0-9]+(?:[ -][0-9]+)*(?![0-9])")
 _GROUP = re.compile(r"[0-9]+")
+#: necessary condition for a card: 13 digits with at most single separators between them
+_MAYBE = re.compile(r"[0-9](?:[ -]?[0-9]){12}")
 
 
 def _norm(key: str) -> str:
@@ -85,7 +87,9 @@ def _card_spans(text: str) -> list[tuple[int, int]]:
     A card may sit next to other digits (``Room 1 4111 1111 1111 1111``): every
     contiguous sequence of groups inside a run is checked, not just the whole run.
     """
-    spans = []
+    spans: list[tuple[int, int]] = []
+    if len(text) < 13 or _MAYBE.search(text) is None:
+        return spans
     for run in _RUN.finditer(text):
         groups = [
             (m.start() + run.start(), m.end() + run.start(), m.group(0))

@@ -11,6 +11,7 @@
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Mapping, MutableMapping
 from typing import Any
@@ -70,25 +71,38 @@ def _norm(key: str) -> str:
     return re.sub(r"[^a-z0-9]", "", key.lower())
 
 
+_SECRET_END = re.compile("(?:" + "|".join(SECRET_KEY_WORDS) + ")$")
+
+
+@functools.lru_cache(maxsize=4096)
+def _secret_name(key: str) -> bool:
+    k = _norm(key)
+    return k not in _NOT_SECRET and _SECRET_END.search(k) is not None
+
+
 def is_secret_key(key: object) -> bool:
     """Whether a dict key names a secret."""
-    if not isinstance(key, str):
-        return False
-    k = _norm(key)
-    return k not in _NOT_SECRET and any(k.endswith(w) for w in SECRET_KEY_WORDS)
+    return isinstance(key, str) and _secret_name(key)
 
 
 def mask_text(text: str) -> str:
     """``text`` with tokens, inline secrets, e-mails, card numbers and phones masked."""
     if len(text) > _MAX_TEXT:
         text = text[:_MAX_TEXT] + "…[truncated]"
-    out = JWT_RE.sub("[token]", text)
-    out = _BEARER_RE.sub(lambda m: f"{m.group(1)} [token]", out)
-    out = _INLINE_SECRET_RE.sub(lambda m: f"{m.group(1)}{m.group(2)}{MASK}", out)
-    out = EMAIL_RE.sub("[email]", out)
+    out = text
+    if "eyJ" in out:
+        out = JWT_RE.sub("[token]", out)
+    if " " in out:
+        out = _BEARER_RE.sub(lambda m: f"{m.group(1)} [token]", out)
+    if "=" in out or ":" in out:
+        out = _INLINE_SECRET_RE.sub(lambda m: f"{m.group(1)}{m.group(2)}{MASK}", out)
+    if "@" in out:
+        out = EMAIL_RE.sub("[email]", out)
     if find_card_numbers(out):
         out = mask_card_numbers(out)
-    return PHONE_RE.sub("[phone]", out)
+    if "+" in out:
+        out = PHONE_RE.sub("[phone]", out)
+    return out
 
 
 def mask_value(value: Any, _depth: int = 0) -> Any:
