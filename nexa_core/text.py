@@ -85,13 +85,12 @@ def reject_unsafe_text(document: Any, *, where: str = "$") -> None:
                 )
         elif isinstance(value, Mapping):
             for k, v in value.items():
-                key_path = f"{path}.{k}" if unsafe_character(str(k)) is None else f"{path}.<key>"
-                if isinstance(k, str) and unsafe_character(k) is not None:
+                bad_key = unsafe_character(str(k))
+                if bad_key is not None:
                     raise InvalidInputError(
-                        f"{key_path} has a key with a hidden or control character "
-                        f"({unsafe_character(k)})",
-                        path=key_path,
+                        f"{path} has a key with a hidden or control character ({bad_key})",
+                        path=path,
                     )
-                stack.append((v, key_path, depth + 1))
+                stack.append((v, f"{path}.{k}", depth + 1))
         elif isinstance(value, list | tuple):
             stack.extend((v, f"{path}[{i}]", depth + 1) for i, v in enumerate(value))

@@ -21,7 +21,8 @@ MAX_TOKEN_BYTES = 8192
 
 
 class KeySet:
-    """Verification keys: a JWKS document (``{"keys": [...]}``), PEM strings or key objects.
+    """Verification keys: a JWKS document (``{"keys": [...]}``), PEM strings, key objects,
+    or a :class:`jwt.PyJWKClient` (a JWKS URL, fetched and cached by PyJWT).
 
     With a JWKS the token's ``kid`` picks the key; PEM/objects are tried in order.
     """
@@ -29,6 +30,10 @@ class KeySet:
     def __init__(self, keys: Mapping[str, Any] | Sequence[Any] | Any) -> None:
         self._by_kid: dict[str, Any] = {}
         self._ordered: list[Any] = []
+        self._client: Any = None
+        if hasattr(keys, "get_signing_key_from_jwt"):  # a jwt.PyJWKClient (JWKS URL)
+            self._client = keys
+            return
         if isinstance(keys, Mapping):
             try:
                 jwks = jwt.PyJWKSet.from_dict(dict(keys))
@@ -47,8 +52,15 @@ class KeySet:
         if not self._ordered:
             raise ConfigurationError("no verification keys configured")
 
-    def candidates(self, kid: str | None) -> list[Any]:
+    def candidates(self, kid: str | None, token: str = "") -> list[Any]:
         """Keys to try for a token with header ``kid``."""
+        if self._client is not None:
+            try:
+                return [self._client.get_signing_key_from_jwt(token).key]
+            except jwt.PyJWKClientConnectionError:
+                raise AuthenticationError("signing keys are unavailable", retryable=True) from None
+            except jwt.PyJWTError:
+                raise AuthenticationError("token signed with an unknown key") from None
         if kid is not None and self._by_kid:
             key = self._by_kid.get(kid)
             if key is None:
@@ -118,7 +130,7 @@ def decode(
         raise AuthenticationError(f"{what} algorithm is not accepted")
     kid = header.get("kid")
     last: Exception | None = None
-    for key in keys.candidates(kid if isinstance(kid, str) else None):
+    for key in keys.candidates(kid if isinstance(kid, str) else None, text):
         try:
             claims = jwt.decode(
                 text,

@@ -289,3 +289,24 @@ def test_bearer_headers_route_by_audience() -> None:
     with pytest.raises(AuthenticationError, match="audience"):
         bearer.authenticate(f"Bearer {_token(aud='other')}")
     assert bearer_token("Bearer  t ") == "t"
+
+
+def test_a_jwks_client_resolves_keys_per_token() -> None:
+    class Key:
+        key = RSA.public_key()
+
+    class Client:
+        def __init__(self, fail: Exception | None = None) -> None:
+            self.fail = fail
+
+        def get_signing_key_from_jwt(self, token: str) -> Key:
+            if self.fail:
+                raise self.fail
+            return Key()
+
+    assert _verifier(keys=Client()).verify(_token("RS256")).subject.id == "u-7"
+    with pytest.raises(AuthenticationError, match="unknown key"):
+        _verifier(keys=Client(jwt.PyJWKClientError("no kid"))).verify(_token("RS256"))
+    with pytest.raises(AuthenticationError, match="unavailable") as info:
+        _verifier(keys=Client(jwt.PyJWKClientConnectionError("down"))).verify(_token("RS256"))
+    assert info.value.retryable
