@@ -8,23 +8,23 @@ from nexa_adapters.documents.manifest import (
     parse_manifest,
     pydantic_problems,
 )
-from nexa_adapters.documents.safe_json import (
-    LIMITS,
-    InputLimits,
-    load_document,
-    load_json,
-    load_yaml,
+from nexa_adapters.documents.policy import (
+    MAX_POLICIES_PER_FILE,
+    PolicyDocument,
+    parse_policies,
+    parse_policy,
+    policy_json_schema,
 )
 
 __all__ = [
-    "LIMITS",
     "MAX_MANIFEST_PASSENGERS",
-    "InputLimits",
+    "MAX_POLICIES_PER_FILE",
     "Manifest",
     "ManifestDocument",
-    "load_document",
-    "load_json",
-    "load_yaml",
+    "PolicyDocument",
     "parse_manifest",
+    "parse_policies",
+    "parse_policy",
+    "policy_json_schema",
     "pydantic_problems",
 ]

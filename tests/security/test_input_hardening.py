@@ -16,8 +16,9 @@ import typer
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from nexa_adapters.documents import LIMITS, InputLimits, load_json, load_yaml, parse_manifest
+from nexa_adapters.documents import parse_manifest
 from nexa_adapters.documents.manifest import Manifest
+from nexa_adapters.documents.safe_json import LIMITS, InputLimits, load_json, load_yaml
 from nexa_adapters.memory import MemoryStore
 from nexa_cli._common import handle_errors, read_document
 from nexa_core.auth import Principal, PrincipalKind, Role
