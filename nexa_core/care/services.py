@@ -44,8 +44,10 @@ from nexa_core.care.transport import (
 )
 from nexa_core.care.voucher import VoucherContent, build_voucher
 from nexa_core.errors import (
+    ConcurrencyError,
     ConfigurationError,
     ConflictError,
+    DuplicateError,
     InvalidInputError,
     NexaError,
     NotFoundError,
@@ -434,6 +436,53 @@ def _render(deps: CareDeps, job: _Job, airline: str) -> RenderedMessage:
     return rendered
 
 
+async def _claim(deps: CareDeps, tenant: TenantContext, job: _Job, key: str) -> Notification:
+    """The one notification record for ``key``, even when two runs race.
+
+    The idempotency store is the atomic claim: the first run's minted URN wins and a
+    concurrent run adopts it instead of adding a second record.
+    """
+    store = deps.store
+    m = job.message
+    claim = await store.idempotency.remember(
+        tenant, "notification", key, {"notification_urn": str(deps.ids.new("notification"))}
+    )
+    urn = Urn.parse(str(claim.result["notification_urn"]))
+    try:
+        return await store.notifications.get(tenant, urn)
+    except NotFoundError:
+        pass
+    try:
+        return await store.notifications.add(
+            tenant,
+            Notification(
+                urn=urn,
+                airline_urn=tenant.airline_urn,
+                case_urn=job.case_urn,
+                group_id=m.group_id,
+                type=m.type.value,
+                channel=m.channel,
+                recipient_urn=m.recipient.urn,
+                dedup_key=key,
+                reservation_urn=m.reservation_urn,
+            ),
+        )
+    except DuplicateError:
+        return await store.notifications.get(tenant, urn)
+
+
+async def _settle(
+    store: OperationalStore, tenant: TenantContext, record: Notification, **changes: Any
+) -> None:
+    """Record a delivery outcome; a concurrent run that settled it first wins."""
+    try:
+        await store.notifications.update(tenant, attrs.evolve(record, **changes))
+    except ConcurrencyError:
+        current = await store.notifications.get(tenant, record.urn)
+        if current.status not in _DONE:
+            await store.notifications.update(tenant, attrs.evolve(current, **changes))
+
+
 async def _deliver(
     deps: CareDeps, tenant: TenantContext, job: _Job, *, key: str | None = None
 ) -> NotificationOutcome:
@@ -448,20 +497,9 @@ async def _deliver(
     if provider is None:
         raise ConfigurationError(f"no notification provider serves {m.channel.value}")
     if record is None:
-        record = await store.notifications.add(
-            tenant,
-            Notification(
-                urn=deps.ids.new("notification"),
-                airline_urn=tenant.airline_urn,
-                case_urn=job.case_urn,
-                group_id=m.group_id,
-                type=m.type.value,
-                channel=m.channel,
-                recipient_urn=m.recipient.urn,
-                dedup_key=key,
-                reservation_urn=m.reservation_urn,
-            ),
-        )
+        record = await _claim(deps, tenant, job, key)
+    if record.status in _DONE:
+        return NotificationOutcome(key, m.type, m.channel.value, "skipped", record.urn)
     airline = tenant.airline_urn.id
     rendered = _render(deps, job, airline)
     address = channel_address(m.recipient.contact, m.channel) or str(m.recipient.urn)
@@ -490,9 +528,7 @@ async def _deliver(
         )
         return NotificationOutcome(key, m.type, m.channel.value, "failed", record.urn, str(exc))
     except PermanentProviderError as exc:
-        await store.notifications.update(
-            tenant, attrs.evolve(record, status=NotificationStatus.BOUNCED)
-        )
+        await _settle(store, tenant, record, status=NotificationStatus.BOUNCED)
         await _audit(
             deps,
             store,
@@ -503,14 +539,13 @@ async def _deliver(
             {**info, "retryable": False},
         )
         return NotificationOutcome(key, m.type, m.channel.value, "bounced", record.urn, str(exc))
-    await store.notifications.update(
+    await _settle(
+        store,
         tenant,
-        attrs.evolve(
-            record,
-            status=NotificationStatus.SENT,
-            provider_message_id=result.provider_message_id,
-            sent_at=deps.clock.now(),
-        ),
+        record,
+        status=NotificationStatus.SENT,
+        provider_message_id=result.provider_message_id,
+        sent_at=deps.clock.now(),
     )
     await _audit(
         deps,

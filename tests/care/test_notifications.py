@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import functools
 from datetime import timedelta
 
+import anyio
 import attrs
 import pytest
 
@@ -243,3 +245,19 @@ async def test_an_explicit_resend_is_a_new_action_with_a_new_key() -> None:
     )
     assert second.status == "sent"
     assert len(w.messages.sent) == before + 2
+
+
+@pytest.mark.anyio
+async def test_concurrent_stage_runs_still_send_and_record_each_message_once() -> None:
+    w = await build_world(message_faults=FaultInjector(latency_s=0.001))
+    async with anyio.create_task_group() as tg:
+        for _ in range(3):
+            tg.start_soon(
+                functools.partial(
+                    run_notification_stage, w.deps, TENANT, w.case_urn, context=w.context
+                )
+            )
+    records = await w.store.notifications.find(TENANT, case_urn=w.case_urn)
+    keys = [r.dedup_key for r in records]
+    assert len(keys) == len(set(keys)) == len(w.messages.sent)
+    assert {r.status for r in records} == {NotificationStatus.SENT}
