@@ -9,7 +9,7 @@ import attrs
 
 from nexa_core.care.notifications import NotificationType, Recipient
 from nexa_core.care.voucher import HotelInfo, VoucherContent
-from nexa_core.model import Channel, Flight
+from nexa_core.model import Channel, Flight, Money
 from nexa_core.model.case import Airport
 from nexa_core.policy import Policy
 from nexa_core.ports import (
@@ -94,6 +94,9 @@ class CareContext:
     by group id (the re-accommodated flight). ``operators`` receive ``subcase.failed``.
     ``card_reveal_url`` and ``passenger_url`` are templates with ``{card_urn}`` and
     ``{sub_case_urn}`` (the hosted PAN reveal and the passenger app's magic link).
+    ``regulation_meals`` is the per-passenger, per-day meal minimum a regulation owes a
+    group (by group id; derive it from ``nexa_core.regulation.care_for_group``): it
+    raises the policy's allowance or creates one where the policy has none.
     """
 
     airport: Airport
@@ -105,6 +108,7 @@ class CareContext:
     card_reveal_url: str | None = None
     passenger_url: str | None = None
     card_references: Mapping[Urn, str] = attrs.field(factory=dict)  # reservation → PSP ref
+    regulation_meals: Mapping[str, Money] = attrs.field(factory=dict)
 
     def hotel(self, hotel_urn: Urn) -> HotelInfo | None:
         """Hotel data by URN (the status segment is ignored)."""

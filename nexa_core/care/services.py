@@ -710,6 +710,7 @@ async def issue_meal_cards(
             start=window[0],
             end=window[1],
             timezone=context.airport.timezone,
+            minimum_per_day=context.regulation_meals.get(sc.group.group_id),
         )
         if plan is None:
             continue
@@ -814,6 +815,7 @@ async def load_due_meals(
             start=window[0],
             end=window[1],
             timezone=context.airport.timezone,
+            minimum_per_day=context.regulation_meals.get(sc.group.group_id),
         )
         if plan is None:
             continue
@@ -1335,6 +1337,7 @@ async def publish_passenger_snapshot(
         card_reveal_link=context.reveal_link(card.urn) if card is not None else None,
         voucher_links={"app": link} if (link := context.passenger_link(sc.urn)) else None,
         published_at=deps.clock.now(),
+        timezone=context.airport.timezone,
     )
     doc["transportMode"] = context.policy.transport.dispatch_for(sc.group.tier).value
     await deps.snapshots.put(tenant, sc.urn.base, doc)

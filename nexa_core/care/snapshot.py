@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from nexa_core.care.voucher import VoucherContent
 from nexa_core.model import IssuedCard, SubCase, Transfer
@@ -30,8 +31,10 @@ def passenger_document(
     card_reveal_link: str | None = None,
     voucher_links: dict[str, str] | None = None,
     published_at: datetime,
+    timezone: str | None = None,
 ) -> dict[str, Any]:
-    """The document for ``sub_case`` (plain JSON values)."""
+    """The document for ``sub_case`` (plain JSON values; times in ``timezone``, the
+    airport's, with their offset)."""
     mine = without_status(sub_case.urn)
     doc: dict[str, Any] = {
         "schema": SNAPSHOT_VERSION,
@@ -74,6 +77,7 @@ def passenger_document(
                 "origin": voucher.flight.origin,
                 "destination": voucher.flight.destination,
             }
+    zone = ZoneInfo(timezone) if timezone else None
     for t in sorted(transfers, key=lambda t: t.pickup_at):
         if mine not in {without_status(u) for u in t.sub_case_urns}:
             continue
@@ -84,7 +88,7 @@ def passenger_document(
                 "transferUrn": str(without_status(t.urn)),
                 "direction": t.direction.value,
                 "vehicle": t.vehicle.value,
-                "pickupAt": t.pickup_at.isoformat(),
+                "pickupAt": (t.pickup_at.astimezone(zone) if zone else t.pickup_at).isoformat(),
                 "status": t.status.value,
                 "vendor": t.vendor,
             }

@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 
+import attrs
 import pytest
 
 from nexa_core.care import (
@@ -167,3 +168,15 @@ async def test_card_webhooks_move_the_balance_and_reconciliation_reports_unused_
     assert (row.loaded, row.settled, row.unused) == (Decimal(20), Decimal("12.50"), Decimal("7.50"))
     assert report.loaded() == {"USD": Decimal(50)}  # G1 20, G2 10, G3 20
     assert report.unused() == {"USD": Decimal("37.50")}
+
+
+@pytest.mark.anyio
+async def test_a_regulation_minimum_raises_the_policy_allowance_for_that_group() -> None:
+    w = await build_world()
+    context = attrs.evolve(w.context, regulation_meals={"G2": Money(45, "USD")})
+    await issue_meal_cards(w.deps, TENANT, w.case_urn, context=context)
+    w.clock.advance(timedelta(hours=4))
+    await load_due_meals(w.deps, TENANT, w.case_urn, context=context)
+    loaded = {c.group_id: c.loaded for c in await w.store.cards.find(TENANT, case_urn=w.case_urn)}
+    assert loaded["G2"] == Money(15, "USD")  # 45 a day → 15 for dinner, not the policy's 10
+    assert loaded["G1"] == Money(20, "USD")  # untouched

@@ -54,6 +54,7 @@ async def test_snapshot_carries_hotel_qr_transport_voucher_and_reveal_link_never
     assert doc["voucher"]["confirmationCode"] == "SBX-0003"
     (ride,) = doc["transport"]
     assert ride["vehicle"] == "PRIVATE_CAR" and ride["status"] == "DISPATCHED"
+    assert ride["pickupAt"] == "2026-05-06T09:15:00-04:00"  # departure 10:00 local − 45 min
     assert doc["card"]["revealLink"].startswith("https://wallet.example/reveal/urn:issued-card:")
     text = json.dumps(doc)
     assert "pan" not in {k.lower() for k in doc["card"]} and "cvv" not in text.lower()
