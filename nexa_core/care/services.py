@@ -99,6 +99,7 @@ __all__ = [
     "cancel_transfer",
     "compensate_transport",
     "decline_offer",
+    "handle_delivery_receipt",
     "handle_transfer_webhook",
     "issue_meal_cards",
     "load_due_meals",
@@ -116,7 +117,13 @@ __all__ = [
 CompensationHook = Callable[[TenantContext, SubCase], Awaitable[None]]
 
 _TIERS = list(Tier)
-_DONE = (NotificationStatus.SENT, NotificationStatus.DELIVERED, NotificationStatus.BOUNCED)
+#: settled messages: never sent again under the same key (FAILED comes from a receipt)
+_DONE = (
+    NotificationStatus.SENT,
+    NotificationStatus.DELIVERED,
+    NotificationStatus.BOUNCED,
+    NotificationStatus.FAILED,
+)
 
 
 # --------------------------------------------------------------------------- helpers
@@ -569,7 +576,7 @@ async def run_notification_stage(
     reservation → ``voucher.issued`` (HTML + text voucher); each card → ``wallet.card-issued``
     and each recorded load → ``wallet.card-loaded``; each dispatched transfer →
     ``transport.dispatched``; FAILED / MANUAL_REVIEW sub-cases → ``subcase.failed`` to
-    ``context.operators``. Messages already SENT, DELIVERED or BOUNCED are skipped (a
+    ``context.operators``. Messages already SENT, DELIVERED, BOUNCED or FAILED are skipped (a
     re-run never re-sends); transient failures stay QUEUED for the next run. A bounce is
     audited and the message goes out on the channel's next fallback the recipient has.
     """
@@ -615,7 +622,63 @@ async def _was_bounced(deps: CareDeps, tenant: TenantContext, outcome: Notificat
     if outcome.notification_urn is None:
         return False
     record = await deps.store.notifications.get(tenant, outcome.notification_urn)
-    return record.status is NotificationStatus.BOUNCED
+    return record.status in (NotificationStatus.BOUNCED, NotificationStatus.FAILED)
+
+
+_RECEIPTS = frozenset(
+    {NotificationStatus.DELIVERED, NotificationStatus.BOUNCED, NotificationStatus.FAILED}
+)
+
+
+async def handle_delivery_receipt(
+    deps: CareDeps,
+    tenant: TenantContext,
+    dedup_key: str,
+    status: NotificationStatus,
+    *,
+    event_urn: Urn,
+    reason: str = "",
+) -> Notification:
+    """Apply a provider's delivery receipt (SendGrid event, Twilio status callback, …).
+
+    DELIVERED, BOUNCED or FAILED; redeliveries of ``event_urn`` change nothing. Bounces
+    and failures are audited; the next notification stage run sends the message on the
+    recipient's next fallback channel.
+    """
+    if status not in _RECEIPTS:
+        raise InvalidInputError(
+            f"a delivery receipt reports DELIVERED, BOUNCED or FAILED, not {status.value}",
+            field="status",
+        )
+    store = deps.store
+    found = await store.notifications.find(tenant, dedup_key=dedup_key)
+    if not found:
+        raise NotFoundError(f"no notification with key {dedup_key}", key=dedup_key)
+    record = found[0]
+    key = idempotency_key("webhook", event_urn)
+    if await store.idempotency.lookup(tenant, "webhook", key) is not None:
+        return record
+    async with store.transaction() as tx:
+        await tx.idempotency.remember(tenant, "webhook", key, {"status": status.value})
+        if record.status is status:
+            return record
+        updated = await tx.notifications.update(tenant, attrs.evolve(record, status=status))
+        action = (
+            "notification.delivered"
+            if status is NotificationStatus.DELIVERED
+            else ("notification.bounced")
+        )
+        await _audit(
+            deps,
+            tx,
+            tenant,
+            action,
+            record.urn,
+            reason or f"delivery receipt {event_urn}",
+            {"status": status.value, "channel": record.channel.value, "type": record.type},
+            {"status": record.status.value},
+        )
+    return updated
 
 
 async def resend_notification(

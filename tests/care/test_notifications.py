@@ -15,6 +15,7 @@ from nexa_core.care import (
     NotificationType,
     choose_language,
     dedup_key,
+    handle_delivery_receipt,
     issue_meal_cards,
     load_due_meals,
     plan_group_messages,
@@ -261,3 +262,56 @@ async def test_concurrent_stage_runs_still_send_and_record_each_message_once() -
     keys = [r.dedup_key for r in records]
     assert len(keys) == len(set(keys)) == len(w.messages.sent)
     assert {r.status for r in records} == {NotificationStatus.SENT}
+
+
+@pytest.mark.anyio
+async def test_a_bounce_receipt_is_audited_and_the_next_run_uses_the_fallback_channel() -> None:
+    w = await build_world()
+    lead = w.subs["G1"].group.lead
+    context = attrs.evolve(
+        w.context, capabilities={lead.urn: frozenset({Channel.PUSH, Channel.SMS})}
+    )
+    await issue_meal_cards(w.deps, TENANT, w.case_urn, context=context)
+    w.clock.advance(timedelta(hours=4))
+    await load_due_meals(w.deps, TENANT, w.case_urn, context=context)
+    await run_notification_stage(w.deps, TENANT, w.case_urn, context=context)
+    (push,) = [
+        n
+        for n in await w.store.notifications.find(TENANT, group_id="G1")
+        if n.type == "wallet.card-loaded"
+    ]
+    assert push.channel is Channel.PUSH
+    before = len(w.messages.sent)
+    bounced = await handle_delivery_receipt(
+        w.deps, TENANT, push.dedup_key, NotificationStatus.BOUNCED, event_urn=Urn("event", "p-1")
+    )
+    assert bounced.status is NotificationStatus.BOUNCED
+    again = await handle_delivery_receipt(
+        w.deps, TENANT, push.dedup_key, NotificationStatus.DELIVERED, event_urn=Urn("event", "p-1")
+    )
+    assert again.status is NotificationStatus.BOUNCED  # a redelivered receipt changes nothing
+    (entry,) = await w.store.audit.query(TENANT, AuditQuery(action="notification.bounced"))
+    assert entry.after == {"status": "BOUNCED", "channel": "PUSH", "type": "wallet.card-loaded"}
+    await run_notification_stage(w.deps, TENANT, w.case_urn, context=context)
+    await run_notification_stage(w.deps, TENANT, w.case_urn, context=context)
+    new = list(w.messages.sent.values())[before:]
+    assert [(m.channel, m.to, m.subject) for m in new] == [
+        (Channel.SMS, "+5511987654321", "O seu cartão de refeição foi recarregado")
+    ]
+    with pytest.raises(InvalidInputError):
+        await handle_delivery_receipt(
+            w.deps, TENANT, push.dedup_key, NotificationStatus.SENT, event_urn=Urn("event", "p-2")
+        )
+
+
+@pytest.mark.anyio
+async def test_a_delivered_receipt_marks_the_message_delivered() -> None:
+    w = await build_world()
+    await run_notification_stage(w.deps, TENANT, w.case_urn, context=w.context)
+    key = dedup_key("G2", N.VOUCHER_ISSUED, Channel.EMAIL, Urn("reservation", "r-2"))
+    done = await handle_delivery_receipt(
+        w.deps, TENANT, key, NotificationStatus.DELIVERED, event_urn=Urn("event", "sg-1")
+    )
+    assert done.status is NotificationStatus.DELIVERED
+    report = await run_notification_stage(w.deps, TENANT, w.case_urn, context=w.context)
+    assert report.sent == 0
