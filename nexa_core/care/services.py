@@ -1011,26 +1011,42 @@ def _rides(
     subs: Sequence[SubCase],
     reservations: Sequence[Reservation],
     context: CareContext,
+    direction: TransferDirection,
+    now: datetime,
 ) -> list[RideDemand]:
     rules = context.policy.transport
     out = []
     for sc in subs:
         reservation = _confirmed(reservations, sc)
-        departure = _departure(case, sc, context)
-        if reservation is None or departure is None:
+        if reservation is None:
             continue
-        out.append(
-            RideDemand.to_airport(
-                sub_case_urn=sc.urn.base,
-                group_id=sc.group.group_id,
-                pnr=sc.group.pnr_urn.id,
-                hotel_urn=reservation.hotel_urn,
-                passengers=sc.group.size,
-                tier=sc.group.tier,
-                departure=departure,
-                rules=rules,
+        if direction is TransferDirection.AIRPORT_TO_HOTEL:
+            out.append(
+                RideDemand.to_hotel(
+                    sub_case_urn=sc.urn.base,
+                    group_id=sc.group.group_id,
+                    pnr=sc.group.pnr_urn.id,
+                    hotel_urn=reservation.hotel_urn,
+                    passengers=sc.group.size,
+                    tier=sc.group.tier,
+                    ready_at=max(now, case.disrupted_at),
+                )
             )
-        )
+            continue
+        departure = _departure(case, sc, context)
+        if departure is not None:
+            out.append(
+                RideDemand.to_airport(
+                    sub_case_urn=sc.urn.base,
+                    group_id=sc.group.group_id,
+                    pnr=sc.group.pnr_urn.id,
+                    hotel_urn=reservation.hotel_urn,
+                    passengers=sc.group.size,
+                    tier=sc.group.tier,
+                    departure=departure,
+                    rules=rules,
+                )
+            )
     return out
 
 
@@ -1042,8 +1058,12 @@ async def plan_and_dispatch_transport(
     context: CareContext,
     modes: frozenset[DispatchMode] = frozenset({DispatchMode.AUTOMATIC}),
     only: frozenset[Urn] | None = None,
+    direction: TransferDirection = TransferDirection.HOTEL_TO_AIRPORT,
 ) -> TransportOutcome:
-    """Plan hotel → airport rides for the case's booked groups and dispatch them.
+    """Plan rides for the case's booked groups and dispatch them.
+
+    ``direction``: hotel → airport (pickup by departure − minutesBeforePickup) or
+    airport → hotel (pickup once the group is ready: now, or the disruption if later).
 
     Only groups whose tier's dispatch mode is in ``modes`` are planned (the saga passes
     AUTOMATIC; a passenger's request passes ON_DEMAND for one sub-case via ``only``).
@@ -1061,6 +1081,7 @@ async def plan_and_dispatch_transport(
         without_status(u)
         for t in existing
         if t.status not in (TransferStatus.CANCELLED, TransferStatus.FAILED)
+        and t.direction is direction
         for u in t.sub_case_urns
     }
     eligible = [
@@ -1072,7 +1093,9 @@ async def plan_and_dispatch_transport(
         and without_status(s.urn) not in riding
         and (only is None or without_status(s.urn) in only)
     ]
-    plan = plan_rides(_rides(case, eligible, reservations, context), rules)
+    plan = plan_rides(
+        _rides(case, eligible, reservations, context, direction, deps.clock.now()), rules
+    )
     reviews: list[ManualReviewItem] = []
     for demand, reason in plan.unplaced:
         reviews.append(
@@ -1090,6 +1113,7 @@ async def plan_and_dispatch_transport(
         t
         for t in existing
         if t.status is TransferStatus.REQUESTED
+        and t.direction is direction
         and (only is None or any(without_status(u) in only for u in t.sub_case_urns))
     ]
     for run in plan.runs:

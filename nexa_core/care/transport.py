@@ -104,6 +104,32 @@ class RideDemand:
             latest,
         )
 
+    @classmethod
+    def to_hotel(
+        cls,
+        *,
+        sub_case_urn: Urn,
+        group_id: str,
+        pnr: str,
+        hotel_urn: Urn,
+        passengers: int,
+        tier: Tier,
+        ready_at: datetime,
+        window: timedelta = DEFAULT_PICKUP_WINDOW,
+    ) -> RideDemand:
+        """An airport → hotel ride for a group ready to leave at ``ready_at``."""
+        return cls(
+            sub_case_urn,
+            group_id,
+            pnr,
+            hotel_urn,
+            passengers,
+            tier,
+            TransferDirection.AIRPORT_TO_HOTEL,
+            ready_at,
+            ready_at + window,
+        )
+
 
 @attrs.frozen
 class VehicleRun:
@@ -144,14 +170,21 @@ class _Open:
 
 
 _TIER_ORDER = list(Tier)
+_TO_AIRPORT = TransferDirection.HOTEL_TO_AIRPORT
+
+
+def _pickup(d: RideDemand) -> datetime:
+    # to the airport: as late as the departure allows; from it: as soon as the group is ready
+    return d.latest if d.direction is _TO_AIRPORT else d.earliest
 
 
 def plan_rides(demands: Sequence[RideDemand], rules: TransportRules) -> TransportPlan:
     """Assign every demand to a vehicle.
 
     Shuttle demands at the same hotel and direction share a vehicle when their windows
-    overlap and seats remain (first fit in order of latest pickup); the vehicle picks up
-    at the earliest ``latest`` of its riders, which lies inside every rider's window.
+    overlap and seats remain (first fit in order of latest pickup). To the airport a
+    vehicle picks up at the earliest ``latest`` of its riders; from the airport, at the
+    latest ``earliest`` (when the last group is ready) — inside every rider's window.
     Private-car demands get a car each. A group larger than the shuttle capacity is
     never split: it is reported in ``unplaced``.
     """
@@ -165,7 +198,7 @@ def plan_rides(demands: Sequence[RideDemand], rules: TransportRules) -> Transpor
     for d in ordered:
         vehicle = rules.vehicle_for(d.tier)
         if vehicle is Vehicle.PRIVATE_CAR:
-            runs.append(VehicleRun(vehicle, d.direction, d.hotel_urn, d.latest, (d,), d.tier))
+            runs.append(VehicleRun(vehicle, d.direction, d.hotel_urn, _pickup(d), (d,), d.tier))
             continue
         if d.passengers > cap:
             unplaced.append((d, f"group of {d.passengers} exceeds shuttle capacity {cap}"))
@@ -189,7 +222,7 @@ def plan_rides(demands: Sequence[RideDemand], rules: TransportRules) -> Transpor
                     Vehicle.SHUTTLE,
                     direction,
                     run.riders[0].hotel_urn,
-                    run.latest,
+                    run.latest if direction is _TO_AIRPORT else run.earliest,
                     tuple(run.riders),
                     tier,
                 )

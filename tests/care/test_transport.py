@@ -28,6 +28,7 @@ from nexa_core.model import (
     Money,
     ReviewCategory,
     Tier,
+    TransferDirection,
     TransferStatus,
     Vehicle,
 )
@@ -48,21 +49,21 @@ def demands(draw: st.DrawFn) -> tuple[TransportRules, list[RideDemand], dict[str
     out = []
     departures: dict[str, datetime] = {}
     for i in range(n):
-        departure = T0 + timedelta(minutes=draw(st.integers(min_value=0, max_value=24 * 60)))
-        departures[f"G{i}"] = departure
-        out.append(
-            RideDemand.to_airport(
-                sub_case_urn=Urn("sub-case", f"sc-{i}"),
-                group_id=f"G{i}",
-                pnr=f"PNR{i:03d}",
-                hotel_urn=Urn("hotel", f"H{draw(st.integers(min_value=0, max_value=3))}"),
-                passengers=draw(st.integers(min_value=1, max_value=30)),
-                tier=draw(st.sampled_from([Tier.ECONOMY, Tier.CREW, Tier.BUSINESS])),
-                departure=departure,
-                rules=rules,
-                window=timedelta(minutes=draw(st.integers(min_value=0, max_value=120))),
-            )
-        )
+        when = T0 + timedelta(minutes=draw(st.integers(min_value=0, max_value=24 * 60)))
+        common = {
+            "sub_case_urn": Urn("sub-case", f"sc-{i}"),
+            "group_id": f"G{i}",
+            "pnr": f"PNR{i:03d}",
+            "hotel_urn": Urn("hotel", f"H{draw(st.integers(min_value=0, max_value=3))}"),
+            "passengers": draw(st.integers(min_value=1, max_value=30)),
+            "tier": draw(st.sampled_from([Tier.ECONOMY, Tier.CREW, Tier.BUSINESS])),
+            "window": timedelta(minutes=draw(st.integers(min_value=0, max_value=120))),
+        }
+        if draw(st.booleans()):
+            departures[f"G{i}"] = when
+            out.append(RideDemand.to_airport(departure=when, rules=rules, **common))
+        else:
+            out.append(RideDemand.to_hotel(ready_at=when, **common))
     return rules, out, departures
 
 
@@ -82,9 +83,11 @@ def test_shuttle_plans_respect_capacity_pnr_integrity_and_the_pickup_buffer(
         if run.vehicle is Vehicle.SHUTTLE:
             assert run.passengers <= rules.shuttle_capacity
         assert len({r.hotel_urn.base for r in run.riders}) == 1
+        assert len({r.direction for r in run.riders}) == 1
         for rider in run.riders:
-            assert run.pickup_at <= departures[rider.group_id] - buffer
-            assert run.pickup_at >= rider.earliest
+            assert rider.earliest <= run.pickup_at <= rider.latest
+            if rider.direction is TransferDirection.HOTEL_TO_AIRPORT:
+                assert run.pickup_at <= departures[rider.group_id] - buffer
     for d, reason in plan.unplaced:
         assert d.passengers > rules.shuttle_capacity and "capacity" in reason
 
@@ -285,3 +288,29 @@ async def test_cancelled_booking_cancels_a_private_ride_and_frees_shuttle_seats(
     )
     assert shared.urn == shuttle.urn and shared.status is TransferStatus.DISPATCHED
     assert shared.sub_case_urns == (w.subs["G2"].urn,) and shared.passengers == 1
+
+
+@pytest.mark.anyio
+async def test_airport_to_hotel_rides_leave_when_the_group_is_ready_and_are_planned_apart() -> None:
+    w = await build_world()
+    on_demand = frozenset({DispatchMode.ON_DEMAND})
+    (inbound,) = (
+        await plan_and_dispatch_transport(
+            w.deps,
+            TENANT,
+            w.case_urn,
+            context=w.context,
+            modes=on_demand,
+            direction=TransferDirection.AIRPORT_TO_HOTEL,
+        )
+    ).transfers
+    assert inbound.direction is TransferDirection.AIRPORT_TO_HOTEL
+    assert inbound.pickup_at == w.clock.now()  # ready now (the disruption was earlier)
+    assert set(inbound.sub_case_urns) == {w.subs["G1"].urn, w.subs["G2"].urn}
+    (outbound,) = (
+        await plan_and_dispatch_transport(
+            w.deps, TENANT, w.case_urn, context=w.context, modes=on_demand
+        )
+    ).transfers
+    assert outbound.direction is TransferDirection.HOTEL_TO_AIRPORT
+    assert outbound.urn != inbound.urn
