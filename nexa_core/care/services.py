@@ -70,6 +70,7 @@ from nexa_core.model import (
     Reservation,
     ReservationStatus,
     ReviewCategory,
+    ReviewState,
     SubCase,
     SubCaseStatus,
     Tier,
@@ -165,6 +166,12 @@ async def _review(
     reason: str,
     groups: Sequence[str],
 ) -> ManualReviewItem:
+    """A review item, unless an open one already covers the same groups for that reason."""
+    for open_item in await store.reviews.find(tenant, case_urn=case_urn, category=category):
+        if open_item.state is not ReviewState.RESOLVED and set(open_item.affected_groups) == set(
+            groups
+        ):
+            return open_item
     item = ManualReviewItem(
         urn=deps.ids.new("review"),
         airline_urn=tenant.airline_urn,

@@ -207,6 +207,9 @@ async def test_no_vendor_satisfying_the_rules_raises_a_transport_failed_review_i
     (item,) = out.reviews
     assert item.category is ReviewCategory.TRANSPORT_FAILED
     assert item.affected_groups == ("G3",) and "gru-only: coverage" in item.reason
+    rerun = await plan_and_dispatch_transport(w.deps, TENANT, w.case_urn, context=w.context)
+    assert [r.urn for r in rerun.reviews] == [item.urn]  # the open item is not duplicated
+    assert len(await w.store.reviews.find(TENANT, case_urn=w.case_urn)) == 1
 
 
 @pytest.mark.anyio
