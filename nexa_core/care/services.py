@@ -394,12 +394,8 @@ async def _plan_case(
         for t in transfers:
             if without_status(sc.urn) not in {without_status(u) for u in t.sub_case_urns}:
                 continue
-            if t.status not in (
-                TransferStatus.DISPATCHED,
-                TransferStatus.IN_PROGRESS,
-                TransferStatus.COMPLETED,
-            ):
-                continue
+            if t.status not in (TransferStatus.DISPATCHED, TransferStatus.IN_PROGRESS):
+                continue  # a finished ride is not announced after the fact
             plan(
                 NotificationType.TRANSPORT_DISPATCHED,
                 sc,
@@ -588,6 +584,16 @@ async def run_notification_stage(
     audited and the message goes out on the channel's next fallback the recipient has.
     """
     jobs, outcomes = await _plan_case(deps, tenant, case_urn, context)
+    for problem in outcomes:
+        await _audit(
+            deps,
+            deps.store,
+            tenant,
+            "notification.failed",
+            case_urn,
+            problem.error or "message could not be prepared",
+            {"type": problem.type.value, "retryable": False},
+        )
     done = list(outcomes)
     planned = {
         (

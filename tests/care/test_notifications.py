@@ -315,3 +315,15 @@ async def test_a_delivered_receipt_marks_the_message_delivered() -> None:
     assert done.status is NotificationStatus.DELIVERED
     report = await run_notification_stage(w.deps, TENANT, w.case_urn, context=w.context)
     assert report.sent == 0
+
+
+@pytest.mark.anyio
+async def test_a_voucher_that_cannot_be_built_is_audited_and_the_rest_still_goes_out() -> None:
+    w = await build_world()
+    context = attrs.evolve(w.context, hotels={})  # no hotel data for the booked hotel
+    report = await run_notification_stage(w.deps, TENANT, w.case_urn, context=context)
+    assert report.sent > 0
+    records = await w.store.notifications.find(TENANT, case_urn=w.case_urn)
+    assert records and not [r for r in records if r.type == "voucher.issued"]
+    failed = await w.store.audit.query(TENANT, AuditQuery(action="notification.failed"))
+    assert len(failed) == 3 and all("no hotel data" in f.reason for f in failed)
