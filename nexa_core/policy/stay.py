@@ -9,7 +9,8 @@ The rule (documented in ``docs/stay-plans.md``):
   the hotel's standard noon check-out, hence "late check-out").
 * All arithmetic is done on absolute time (UTC), then both instants are shown in the
   airport's time zone (IANA tz database via :mod:`zoneinfo`), so a daylight-saving change
-  never adds or removes a real hour.
+  never adds or removes a real hour. (Beware: Python subtracts and compares two datetimes
+  sharing one ``ZoneInfo`` by wall clock; convert to UTC before measuring a stay.)
 * **nights** = hotel nights between the two local dates. A hotel night is dated by its
   evening: a check-in before ``NIGHT_CUTOFF`` (06:00 local) belongs to the night that is
   already running (the previous date). So ``nights = check_out.date() − arrival date``,
@@ -23,7 +24,7 @@ The rule (documented in ``docs/stay-plans.md``):
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from datetime import datetime, time, timedelta
+from datetime import UTC, datetime, time, timedelta
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import attrs
@@ -79,7 +80,7 @@ def plan_stay(
     check_out_utc = departure - timedelta(minutes=buffers.late_checkout_minutes)
     check_in = check_in_utc.astimezone(tz)
     check_out = check_out_utc.astimezone(tz)
-    if check_out <= check_in:
+    if check_out_utc <= check_in_utc:
         return StayPlan(check_in, check_in, 0, timezone, local_resident=True)
     arrival_date = check_in.date()
     if check_in.time() < NIGHT_CUTOFF:
@@ -158,6 +159,16 @@ class Reaccommodation:
         return tuple(c.group_id for c in self.changes)
 
 
+def _key(plan: StayPlan) -> tuple[datetime, datetime, int, bool]:
+    # compare instants in UTC: same-zone aware datetimes compare by wall clock in Python
+    return (
+        plan.check_in.astimezone(UTC),
+        plan.check_out.astimezone(UTC),
+        plan.nights,
+        plan.local_resident,
+    )
+
+
 def reaccommodate(
     previous: Mapping[str, StayPlan],
     groups: Sequence[PassengerGroup],
@@ -185,11 +196,6 @@ def reaccommodate(
     changes = []
     for gid, new in plans.items():
         old = previous.get(gid)
-        if old is None or (
-            old.check_in != new.check_in
-            or old.check_out != new.check_out
-            or old.nights != new.nights
-            or old.local_resident != new.local_resident
-        ):
+        if old is None or _key(old) != _key(new):
             changes.append(StayPlanChange(gid, old, new))
     return Reaccommodation(plans, tuple(changes))
