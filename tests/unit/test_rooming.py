@@ -159,7 +159,7 @@ def test_unaccompanied_minor_is_refused_for_manual_handling() -> None:
 
 
 def test_more_than_three_children_per_adult_is_refused() -> None:
-    pax = (make_passenger("a"),) + tuple(make_passenger(f"k{i}", type=CHD) for i in range(4))
+    pax = (make_passenger("a"), *tuple(make_passenger(f"k{i}", type=CHD) for i in range(4)))
     with pytest.raises(InvalidInputError, match="4 children for 1 adults"):
         plan_rooms(make_group(passengers=pax), POLICY)
 
