@@ -19,4 +19,4 @@ def test_python_examples_in_the_page_run(page: str) -> None:
     assert runnable, f"{page} has no worked example"
     namespace: dict[str, object] = {}
     for block in runnable:
-        exec(compile(block, f"{page}", "exec"), namespace)  # noqa: S102
+        exec(compile(block, f"{page}", "exec"), namespace)
