@@ -11,21 +11,25 @@ Distances are great-circle kilometres; EU261 bands are "1500 km or less", "more 
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Mapping
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 
 import attrs
 
 from nexa_core.errors import InvalidInputError
-from nexa_core.model import Money
+from nexa_core.model import Money, PassengerGroup
+from nexa_core.policy.stay import zone
 from nexa_core.regulation.model import CareOwed, ControlCategory, Disruption, PassengerFlags
+from nexa_core.urn import Urn
 
 __all__ = [
     "PRESETS",
     "RegulationPreset",
     "anac400",
     "appr",
+    "care_for_group",
     "care_owed",
+    "disruption_between",
     "dot",
     "eu261",
     "eu261_band",
@@ -239,3 +243,50 @@ def care_owed(
     for key in regulations:
         out = out.merge(preset(key).evaluate(disruption, flags))
     return out
+
+
+def disruption_between(
+    scheduled: datetime,
+    rebooked: datetime,
+    *,
+    distance_km: float,
+    timezone: str,
+    control: ControlCategory = ControlCategory.CONTROLLABLE,
+    cancelled: bool = False,
+    intra_eu: bool = False,
+    arrival_delay: timedelta | None = None,
+) -> Disruption:
+    """A :class:`Disruption` from the scheduled and the rebooked departure.
+
+    ``delay`` is the real elapsed time between them; ``overnight`` means the rebooked
+    departure falls on a later local date (in the departure airport's ``timezone``).
+    """
+    if scheduled.tzinfo is None or rebooked.tzinfo is None:
+        raise InvalidInputError("departure times must carry a UTC offset", field="departure")
+    tz = zone(timezone)
+    delay = max(rebooked.astimezone(UTC) - scheduled.astimezone(UTC), timedelta(0))
+    overnight = rebooked.astimezone(tz).date() > scheduled.astimezone(tz).date()
+    return Disruption(
+        delay=delay,
+        distance_km=distance_km,
+        control=control,
+        overnight=overnight,
+        cancelled=cancelled,
+        intra_eu=intra_eu,
+        arrival_delay=arrival_delay,
+    )
+
+
+def care_for_group(
+    regulations: Iterable[str],
+    disruption: Disruption,
+    group: PassengerGroup,
+    *,
+    local_resident: bool = False,
+) -> dict[Urn, CareOwed]:
+    """Care owed to each passenger of a PNR group (URN → care)."""
+    keys = tuple(regulations)
+    return {
+        p.urn: care_owed(keys, disruption, PassengerFlags.of(p, local_resident=local_resident))
+        for p in group.passengers
+    }

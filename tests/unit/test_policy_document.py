@@ -141,3 +141,19 @@ def test_unknown_amenities_are_refused_by_the_core_tag_set() -> None:
     assert normalize_amenity("free wifi") == "WIFI"
     with pytest.raises(Exception, match="unknown amenity"):
         normalize_amenity("helipad")
+
+
+def test_demand_gates_and_vendor_pinning_from_the_document() -> None:
+    p = parse_policy(
+        doc(
+            autoApproveDemand=True,
+            maxAutomaticRoomsPerWave=10,
+            incrementalRequiresApproval=True,
+            transport={"vendorPinning": {"MAD-*": "cabify", "MAD-H1": "uber"}},
+        )
+    )
+    assert p.demand.auto_approves(10) and not p.demand.auto_approves(11)
+    assert not p.demand.auto_approves(3, incremental=True)
+    assert p.transport.vendor_for("mad", "h1") == "uber"
+    assert p.transport.vendor_for("MAD", "H2") == "cabify"
+    assert p.transport.vendor_for("BCN", "H2") is None

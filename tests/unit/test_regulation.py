@@ -181,3 +181,36 @@ def test_haversine_matches_known_airport_distances() -> None:
     assert haversine_km(10, 20, 10, 20) == 0
     with pytest.raises(InvalidInputError):
         haversine_km(91, 0, 0, 0)
+
+
+def test_disruption_between_measures_real_delay_and_local_overnight() -> None:
+    from datetime import datetime
+    from zoneinfo import ZoneInfo
+
+    from nexa_core.regulation import disruption_between
+
+    scl = ZoneInfo("America/Santiago")
+    d = disruption_between(
+        datetime(2026, 9, 5, 22, 0, tzinfo=scl),
+        datetime(2026, 9, 6, 8, 0, tzinfo=scl),  # across the DST start: 9 real hours
+        distance_km=1138,
+        timezone="America/Santiago",
+    )
+    assert d.delay == 9 * H and d.overnight
+    same_day = disruption_between(
+        datetime(2026, 5, 5, 9, 0, tzinfo=scl),
+        datetime(2026, 5, 5, 23, 59, tzinfo=scl),
+        distance_km=10,
+        timezone="America/Santiago",
+    )
+    assert not same_day.overnight
+
+
+def test_care_for_group_flags_special_assistance_per_passenger() -> None:
+    from nexa_core.regulation import care_for_group
+    from nexa_core.testing.builders import make_group
+
+    wchr = make_passenger("w", needs=frozenset({SpecialNeed.WCHR}))
+    other = make_passenger("o")
+    care = care_for_group(["ANAC400"], Disruption(5 * H, 500), make_group(passengers=(wchr, other)))
+    assert care[wchr.urn].hotel and not care[other.urn].hotel
