@@ -174,6 +174,19 @@ class Explanation:
         }
 
 
+def _matches(
+    c: PolicyVersion, tier: Tier, airport: str | None, airline: str | None, country: str | None
+) -> bool:
+    ctx = c.policy.context
+    return (
+        c.state is PolicyState.ACTIVE
+        and tier in c.policy.tiers
+        and (not ctx.airport or _up(ctx.airport) == airport)
+        and (not ctx.airline or _up(ctx.airline) == airline)
+        and (not ctx.country or _up(ctx.country) == country)
+    )
+
+
 def _mismatch(
     c: PolicyVersion, tier: Tier, airport: str | None, airline: str | None, country: str | None
 ) -> str | None:
@@ -244,16 +257,30 @@ def resolve(
     airline: str | None = None,
     country: str | None = None,
 ) -> Resolved:
-    """The applicable policy version; raises :class:`NoPolicyMatchError` when none matches."""
-    ex = explain(candidates, tier=tier, airport=airport, airline=airline, country=country)
-    if ex.resolved is None:
+    """The applicable policy version; raises :class:`NoPolicyMatchError` when none matches.
+
+    Same outcome as :func:`explain` without building a verdict per candidate.
+    """
+    ap, al, co = _up(airport), _up(airline), _up(country)
+    best: PolicyVersion | None = None
+    best_rank: tuple[int, int, str] | None = None
+    count = 0
+    for c in candidates:
+        count += 1
+        v = c if isinstance(c, PolicyVersion) else PolicyVersion(c)
+        if not _matches(v, tier, ap, al, co):
+            continue
+        rank = (rule_of(v.policy.context).value, -v.number, v.policy.name)
+        if best_rank is None or rank < best_rank:
+            best, best_rank = v, rank
+    if best is None:
         raise NoPolicyMatchError(
-            f"no active policy for tier {tier.value} at airport {ex.airport or '-'}"
-            f" airline {ex.airline or '-'} ({len(ex.verdicts)} candidates)",
+            f"no active policy for tier {tier.value} at airport {ap or '-'}"
+            f" airline {al or '-'} ({count} candidates)",
             tier=tier.value,
-            airport=ex.airport,
-            airline=ex.airline,
-            country=ex.country,
+            airport=ap,
+            airline=al,
+            country=co,
             review_category="POLICY_VIOLATION",
         )
-    return ex.resolved
+    return Resolved(best, rule_of(best.policy.context))
