@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from nexa_core.errors import NoPolicyMatchError
 from nexa_core.model import PolicyState, Tier
@@ -148,3 +150,58 @@ def test_no_match_raises_for_a_policy_violation_review() -> None:
 def test_context_key_normalises_codes_and_orders_tiers() -> None:
     a = pol("a", airline="lan", airport="scl", tiers=frozenset({Tier.FIRST, Tier.BUSINESS}))
     assert context_key(a) == "LAN|SCL|*|BUSINESS,FIRST"
+
+
+_codes = st.sampled_from([None, "SCL", "EZE"])
+_versions = st.lists(
+    st.builds(
+        lambda airline, airport, country, tiers, number, state: PolicyVersion(
+            pol(
+                f"p{number}-{airline}-{airport}-{country}",
+                airline=airline,
+                airport=airport,
+                country=country,
+                tiers=tiers,
+            ),
+            number=number,
+            state=state,
+        ),
+        st.sampled_from([None, "LAN", "JJ"]),
+        _codes,
+        st.sampled_from([None, "CL", "AR"]),
+        st.frozensets(st.sampled_from(list(Tier)), min_size=1),
+        st.integers(0, 5),
+        st.sampled_from(list(PolicyState)),
+    ),
+    max_size=12,
+)
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    _versions,
+    st.sampled_from(list(Tier)),
+    _codes,
+    st.sampled_from([None, "LAN", "JJ"]),
+    st.sampled_from([None, "CL", "AR"]),
+)
+def test_resolve_agrees_with_explain_and_no_matching_candidate_is_more_specific(
+    versions: list[PolicyVersion],
+    tier: Tier,
+    airport: str | None,
+    airline: str | None,
+    country: str | None,
+) -> None:
+    ex = explain(versions, tier=tier, airport=airport, airline=airline, country=country)
+    try:
+        got = resolve(versions, tier=tier, airport=airport, airline=airline, country=country)
+    except NoPolicyMatchError:
+        assert ex.resolved is None
+        assert not any(v.matched for v in ex.verdicts)
+        return
+    assert ex.resolved is not None and ex.resolved.version is got.version
+    for v in ex.verdicts:
+        if v.matched:
+            assert v.rule >= got.rule
+            assert v.candidate.state is PolicyState.ACTIVE and tier in v.candidate.policy.tiers
+    assert sum(v.chosen for v in ex.verdicts) == 1
