@@ -196,12 +196,12 @@ class PolicyDocument(_Doc):
     """The JSON schema of a policy document (``nexa schema policy`` prints it)."""
 
     name: str = Field(min_length=1, max_length=128)
-    context: ContextDoc = Field(default_factory=ContextDoc)
+    context: ContextDoc = Field(default_factory=lambda: ContextDoc())
     tiers: list[Tier] = Field(min_length=1)
     currency: str | None = Field(None, pattern=_CURRENCY)
     constraints: ConstraintsField | None = None
-    buffers: BuffersDoc = Field(default_factory=BuffersDoc)
-    allocationWeights: WeightsDoc = Field(default_factory=WeightsDoc)
+    buffers: BuffersDoc = Field(default_factory=lambda: BuffersDoc())
+    allocationWeights: WeightsDoc = Field(default_factory=lambda: WeightsDoc())
     autoApproveDemand: bool = False
     maxAutomaticRoomsPerWave: int = Field(0, ge=0, le=10_000)
     incrementalRequiresApproval: bool = True
@@ -210,11 +210,11 @@ class PolicyDocument(_Doc):
     )
     cardToken: str | None = Field(None, pattern=r"^tok_[A-Za-z0-9_-]{1,64}$")
     mode: DispatchMode | None = None  # shorthand for transport.mode
-    transport: TransportDoc = Field(default_factory=TransportDoc)
+    transport: TransportDoc = Field(default_factory=lambda: TransportDoc())
     meals: MealsDoc | None = None
     wallet: MealsDoc | None = None  # alias of meals
-    roomSharing: RoomSharingDoc = Field(default_factory=RoomSharingDoc)
-    priorityWeights: PriorityDoc = Field(default_factory=PriorityDoc)
+    roomSharing: RoomSharingDoc = Field(default_factory=lambda: RoomSharingDoc())
+    priorityWeights: PriorityDoc = Field(default_factory=lambda: PriorityDoc())
     regulations: list[str] = Field(default_factory=list, max_length=8)
 
     @field_validator("regulations")

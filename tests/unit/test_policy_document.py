@@ -157,3 +157,10 @@ def test_demand_gates_and_vendor_pinning_from_the_document() -> None:
     assert p.transport.vendor_for("mad", "h1") == "uber"
     assert p.transport.vendor_for("MAD", "H2") == "cabify"
     assert p.transport.vendor_for("BCN", "H2") is None
+
+
+def test_sandbox_hotel_amenities_use_the_normalised_tags() -> None:
+    from nexa_adapters.sandbox import inventory
+    from nexa_core.policy import AMENITY_TAGS
+
+    assert set(inventory._AMENITIES) <= AMENITY_TAGS
