@@ -88,9 +88,9 @@ class _Doc(BaseModel):
 
 
 class ContextDoc(_Doc):
-    airline: str | None = Field(None, pattern=r"^[A-Z0-9]{2,3}$")
-    airport: str | None = Field(None, pattern=r"^[A-Z]{3}$")
-    country: str | None = Field(None, pattern=r"^[A-Z]{2}$")
+    airline: str | None = Field(default=None, pattern=r"^[A-Z0-9]{2,3}$")
+    airport: str | None = Field(default=None, pattern=r"^[A-Z]{3}$")
+    country: str | None = Field(default=None, pattern=r"^[A-Z]{2}$")
 
 
 def _amenity(tag: str) -> str:
@@ -101,10 +101,10 @@ def _amenity(tag: str) -> str:
 
 
 class ConstraintsDoc(_Doc):
-    minStars: int | None = Field(None, ge=1, le=5)
-    maxDistanceKm: float | None = Field(None, gt=0, le=500)
-    maxNightlyRate: Decimal | None = Field(None, gt=0, max_digits=12, decimal_places=2)
-    currency: str | None = Field(None, pattern=_CURRENCY)
+    minStars: int | None = Field(default=None, ge=1, le=5)
+    maxDistanceKm: float | None = Field(default=None, gt=0, le=500)
+    maxNightlyRate: Decimal | None = Field(default=None, gt=0, max_digits=12, decimal_places=2)
+    currency: str | None = Field(default=None, pattern=_CURRENCY)
     requiredAmenities: list[Annotated[str, AfterValidator(_amenity)]] = Field(
         default_factory=list, max_length=32
     )
@@ -126,14 +126,14 @@ ConstraintsField = Annotated[
 
 
 class BuffersDoc(_Doc):
-    earlyCheckInMinutes: int = Field(60, ge=0, le=24 * 60)
-    lateCheckoutMinutes: int = Field(120, ge=0, le=24 * 60)
+    earlyCheckInMinutes: int = Field(default=60, ge=0, le=24 * 60)
+    lateCheckoutMinutes: int = Field(default=120, ge=0, le=24 * 60)
 
 
 class WeightsDoc(_Doc):
-    cost: float = Field(0.60, ge=0, le=1)
-    distance: float = Field(0.25, ge=0, le=1)
-    consolidation: float = Field(0.15, ge=0, le=1)
+    cost: float = Field(default=0.60, ge=0, le=1)
+    distance: float = Field(default=0.25, ge=0, le=1)
+    consolidation: float = Field(default=0.15, ge=0, le=1)
 
     @model_validator(mode="after")
     def _sum(self) -> WeightsDoc:
@@ -146,14 +146,14 @@ class WeightsDoc(_Doc):
 class TierTransportDoc(_Doc):
     dispatch: DispatchMode | None = None
     vehicle: Vehicle | None = None
-    costCeiling: Decimal | None = Field(None, gt=0, max_digits=12, decimal_places=2)
+    costCeiling: Decimal | None = Field(default=None, gt=0, max_digits=12, decimal_places=2)
 
 
 class TransportDoc(_Doc):
     mode: DispatchMode | None = None
-    shuttleCapacity: int = Field(24, ge=1, le=100)
-    minutesBeforePickup: int = Field(45, ge=0, le=600)
-    currency: str | None = Field(None, pattern=_CURRENCY)
+    shuttleCapacity: int = Field(default=24, ge=1, le=100)
+    minutesBeforePickup: int = Field(default=45, ge=0, le=600)
+    currency: str | None = Field(default=None, pattern=_CURRENCY)
     perTier: dict[Tier, TierTransportDoc] = Field(default_factory=dict)
     vendorPinning: dict[
         Annotated[str, Field(min_length=1, max_length=64)],
@@ -165,7 +165,7 @@ class MealsDoc(_Doc):
     allowance: dict[Tier, Annotated[Decimal, Field(ge=0, max_digits=10, decimal_places=2)]] = Field(
         default_factory=dict
     )
-    currency: str | None = Field(None, pattern=_CURRENCY)
+    currency: str | None = Field(default=None, pattern=_CURRENCY)
     schedule: Literal["single", "drops"] = "single"
     dropTimes: list[str] = Field(default_factory=lambda: ["07:00", "12:00", "19:00"], max_length=6)
 
@@ -198,17 +198,17 @@ class PolicyDocument(_Doc):
     name: str = Field(min_length=1, max_length=128)
     context: ContextDoc = Field(default_factory=lambda: ContextDoc())
     tiers: list[Tier] = Field(min_length=1)
-    currency: str | None = Field(None, pattern=_CURRENCY)
+    currency: str | None = Field(default=None, pattern=_CURRENCY)
     constraints: ConstraintsField | None = None
     buffers: BuffersDoc = Field(default_factory=lambda: BuffersDoc())
     allocationWeights: WeightsDoc = Field(default_factory=lambda: WeightsDoc())
     autoApproveDemand: bool = False
-    maxAutomaticRoomsPerWave: int = Field(0, ge=0, le=10_000)
+    maxAutomaticRoomsPerWave: int = Field(default=0, ge=0, le=10_000)
     incrementalRequiresApproval: bool = True
     acceptedPayments: list[PaymentMode] = Field(
         default_factory=lambda: [PaymentMode.GUARANTEE], min_length=1
     )
-    cardToken: str | None = Field(None, pattern=r"^tok_[A-Za-z0-9_-]{1,64}$")
+    cardToken: str | None = Field(default=None, pattern=r"^tok_[A-Za-z0-9_-]{1,64}$")
     mode: DispatchMode | None = None  # shorthand for transport.mode
     transport: TransportDoc = Field(default_factory=lambda: TransportDoc())
     meals: MealsDoc | None = None
