@@ -104,6 +104,15 @@ def explain_cmd(
         raise typer.Exit(1)
 
 
+@policy_app.command("schema")
+@handle_errors
+def schema() -> None:
+    """Print the JSON Schema of a policy document."""
+    from nexa_adapters.documents.policy import policy_json_schema
+
+    emit(policy_json_schema(), as_json=True)
+
+
 def register(app: typer.Typer) -> None:
     """Attach ``nexa policy``."""
     app.add_typer(policy_app, name="policy")

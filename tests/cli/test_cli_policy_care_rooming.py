@@ -219,3 +219,9 @@ def test_rooming_bad_files_are_one_line_errors(tmp_path: Path) -> None:
     wrong.write_text(json.dumps({"airline": "urn:airline:LAN"}))
     result = runner.invoke(app, ["rooming", "--pnr-file", str(wrong)])
     assert result.exit_code == 2 and "invalid manifest" in one_line_error(result)
+
+
+def test_policy_schema_prints_the_json_schema() -> None:
+    result = runner.invoke(app, ["policy", "schema"])
+    assert result.exit_code == 0
+    assert json.loads(result.stdout)["title"] == "Nexa policy"
