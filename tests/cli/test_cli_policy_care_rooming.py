@@ -225,3 +225,28 @@ def test_policy_schema_prints_the_json_schema() -> None:
     result = runner.invoke(app, ["policy", "schema"])
     assert result.exit_code == 0
     assert json.loads(result.stdout)["title"] == "Nexa policy"
+
+
+def test_rooming_lists_groups_that_need_a_person_without_failing(tmp_path: Path) -> None:
+    data = json.loads(Path(MANIFEST).read_text())
+    minor = {
+        "urn": "urn:passenger:m-1:vendor:latam",
+        "name": "Kid",
+        "email": "kid@example.com",
+        "cabin": "ECONOMY",
+        "type": "CHD",
+        "special_needs": ["UMNR"],
+    }
+    data["groups"].append(
+        {"group_id": "UMNR", "pnr": "urn:pnr:UMN001:vendor:amadeus", "passengers": [minor]}
+    )
+    f = tmp_path / "m.json"
+    f.write_text(json.dumps(data))
+    result = runner.invoke(app, ["rooming", "--pnr-file", str(f), "--json"])
+    assert result.exit_code == 0, result.output
+    out = json.loads(result.stdout)
+    umnr = next(g for g in out["groups"] if g["group_id"] == "UMNR")
+    assert umnr["rooms"] == [] and "unaccompanied" in umnr["review"]
+    assert out["groups_needing_review"] == 1 and out["total_rooms"] == 6
+    human = runner.invoke(app, ["rooming", "--pnr-file", str(f)])
+    assert "UMNR" in human.stdout and "needs review" in human.stdout
