@@ -21,6 +21,7 @@ from nexa_core.care.meals import (
     MealPlan,
     ledger_for,
     meal_plan,
+    regulation_meal_minimums,
 )
 from nexa_core.care.notifications import (
     FALLBACK,
@@ -163,6 +164,7 @@ __all__ = [
     "publish_passenger_snapshot",
     "reconcile_meal_cards",
     "record_card_event",
+    "regulation_meal_minimums",
     "request_transport",
     "resend_key",
     "resend_notification",

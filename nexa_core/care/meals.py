@@ -21,6 +21,7 @@ import attrs
 from nexa_core.errors import InvalidInputError
 from nexa_core.model import Money, PassengerGroup, PassengerType
 from nexa_core.policy import MealRules
+from nexa_core.regulation import Disruption, care_for_group
 from nexa_core.urn import Urn
 
 __all__ = [
@@ -33,6 +34,7 @@ __all__ = [
     "MealPlan",
     "ledger_for",
     "meal_plan",
+    "regulation_meal_minimums",
 ]
 
 #: names of the scheduled drops, in the order of ``MealRules.drop_times``
@@ -64,6 +66,26 @@ class MealPlan:
         for load in self.loads:
             total = total + load.amount
         return total
+
+
+def regulation_meal_minimums(
+    groups: Iterable[PassengerGroup],
+    regulations: Iterable[str],
+    disruption: Disruption,
+    per_day: Money,
+) -> dict[str, Money]:
+    """``per_day`` for every group in which a regulation owes any passenger meals.
+
+    The presets say *whether* meals are owed (``nexa_core.regulation``); the amount is the
+    tenant's (``per_day``). Feed the result to ``CareContext.regulation_meals``.
+    """
+    keys = tuple(regulations)
+    out: dict[str, Money] = {}
+    for group in groups:
+        owed = care_for_group(keys, disruption, group)
+        if any(care.meals for care in owed.values()):
+            out[group.group_id] = per_day
+    return out
 
 
 def _parse_time(text: str) -> time:

@@ -17,10 +17,12 @@ from nexa_core.care import (
     meal_plan,
     reconcile_meal_cards,
     record_card_event,
+    regulation_meal_minimums,
 )
 from nexa_core.errors import InvalidInputError
 from nexa_core.model import CardStatus, Money, PassengerType, Tier
 from nexa_core.policy import MealRules
+from nexa_core.regulation import Disruption
 from nexa_core.urn import Urn
 from tests.care.world import TENANT, build_world, group, pax
 
@@ -180,3 +182,16 @@ async def test_a_regulation_minimum_raises_the_policy_allowance_for_that_group()
     loaded = {c.group_id: c.loaded for c in await w.store.cards.find(TENANT, case_urn=w.case_urn)}
     assert loaded["G2"] == Money(15, "USD")  # 45 a day → 15 for dinner, not the policy's 10
     assert loaded["G1"] == Money(20, "USD")  # untouched
+
+
+def test_regulation_presets_decide_which_groups_get_the_meal_minimum() -> None:
+    groups = [_family(), group("G2", "DEF456", pax("p-9", "Dan"))]
+    long = Disruption(delay=timedelta(hours=5), distance_km=1000)
+    short = Disruption(delay=timedelta(minutes=30), distance_km=1000)
+    per_day = Money(20, "EUR")
+    assert regulation_meal_minimums(groups, ["EU261"], long, per_day) == {
+        "G1": per_day,
+        "G2": per_day,
+    }
+    assert regulation_meal_minimums(groups, ["EU261"], short, per_day) == {}
+    assert regulation_meal_minimums(groups, [], long, per_day) == {}
