@@ -672,8 +672,9 @@ async def handle_delivery_receipt(
     if await store.idempotency.lookup(tenant, "webhook", key) is not None:
         return record
     async with store.transaction() as tx:
-        await tx.idempotency.remember(tenant, "webhook", key, {"status": status.value})
-        if record.status is status:
+        claim = await tx.idempotency.remember(tenant, "webhook", key, {"status": status.value})
+        record = await tx.notifications.get(tenant, record.urn)
+        if claim.replayed or record.status is status:
             return record
         updated = await tx.notifications.update(tenant, attrs.evolve(record, status=status))
         action = (
@@ -732,8 +733,10 @@ async def resend_notification(
 # --------------------------------------------------------------------------- meal cards
 
 
-async def _card_ledger(deps: CareDeps, tenant: TenantContext, card: IssuedCard) -> CardLedger:
-    entries = await deps.store.audit.query(tenant, AuditQuery(entity_urn=card.urn.base))
+async def _card_ledger(
+    store: OperationalStore, tenant: TenantContext, card: IssuedCard
+) -> CardLedger:
+    entries = await store.audit.query(tenant, AuditQuery(entity_urn=card.urn.base))
     events: list[CardEvent] = []
     for e in entries:
         if e.action == "card.loaded":
@@ -830,30 +833,33 @@ async def _ensure_card(
             idempotency_key=key,
         )
     )
-    async with store.transaction() as tx:
-        card = await tx.cards.add(
-            tenant,
-            IssuedCard(
-                urn=card_urn,
-                airline_urn=tenant.airline_urn,
-                case_urn=case.urn,
-                group_id=group_id,
-                holder_urn=sc.group.lead.urn,
-                currency=currency,
-                loaded=Money(0, currency),
-                spent=Money(0, currency),
-                vendor_ref=issued.vendor_ref,
-            ),
-        )
-        await _audit(
-            deps,
-            tx,
-            tenant,
-            "card.issued",
-            card.urn,
-            f"meal card for group {group_id}",
-            {"vendor": deps.payments.name},
-        )
+    try:
+        async with store.transaction() as tx:
+            card = await tx.cards.add(
+                tenant,
+                IssuedCard(
+                    urn=card_urn,
+                    airline_urn=tenant.airline_urn,
+                    case_urn=case.urn,
+                    group_id=group_id,
+                    holder_urn=sc.group.lead.urn,
+                    currency=currency,
+                    loaded=Money(0, currency),
+                    spent=Money(0, currency),
+                    vendor_ref=issued.vendor_ref,
+                ),
+            )
+            await _audit(
+                deps,
+                tx,
+                tenant,
+                "card.issued",
+                card.urn,
+                f"meal card for group {group_id}",
+                {"vendor": deps.payments.name},
+            )
+    except DuplicateError:  # a concurrent run issued the same card (same URN) first
+        card = await store.cards.get(tenant, card_urn)
     return card
 
 
@@ -908,15 +914,17 @@ async def load_due_meals(
                 idempotency_key=key,
             )
             async with store.transaction() as tx:
+                claim = await tx.idempotency.remember(
+                    tenant, "card-load", key, {"amount": str(load.amount)}
+                )
+                if claim.replayed:  # a concurrent run recorded this drop first
+                    continue
                 current = await tx.cards.get(tenant, card.urn)
                 card = await tx.cards.update(
                     tenant,
                     attrs.evolve(
                         current, loaded=current.loaded + load.amount, status=CardStatus.ACTIVE
                     ),
-                )
-                await tx.idempotency.remember(
-                    tenant, "card-load", key, {"amount": str(load.amount)}
                 )
                 await _audit(
                     deps,
@@ -949,10 +957,13 @@ async def record_card_event(deps: CareDeps, tenant: TenantContext, event: CardEv
     key = idempotency_key("webhook", event.event_urn)
     if await store.idempotency.lookup(tenant, "webhook", key) is not None:
         return card
-    ledger = await _card_ledger(deps, tenant, card)
-    ledger.apply(event)  # validates currency and amount before anything is written
-    async with store.transaction() as tx:
-        await tx.idempotency.remember(tenant, "webhook", key, {"card": str(card.urn)})
+    async with store.transaction() as tx:  # all or nothing: a bad event changes nothing
+        claim = await tx.idempotency.remember(tenant, "webhook", key, {"card": str(card.urn)})
+        card = await tx.cards.get(tenant, card.urn)
+        if claim.replayed:
+            return card
+        ledger = await _card_ledger(tx, tenant, card)
+        ledger.apply(event)  # validates currency and amount
         await _audit(
             deps,
             tx,
@@ -1003,7 +1014,7 @@ async def reconcile_meal_cards(
     cards = await deps.store.cards.find(tenant, case_urn=case_urn)
     rows = []
     for card in cards:
-        ledger = await _card_ledger(deps, tenant, card)
+        ledger = await _card_ledger(deps.store, tenant, card)
         rows.append(ledger.reconcile(card.urn, card.group_id))
     return MealReconciliation(case_urn, tuple(rows))
 
@@ -1296,9 +1307,13 @@ async def handle_transfer_webhook(
     current = await store.transfers.get(tenant, transfer_urn)
     if await store.idempotency.lookup(tenant, "webhook", key) is not None:
         return current
-    nxt = apply_transfer_status(current, status)
+    apply_transfer_status(current, status)  # refuse an illegal move before recording anything
     async with store.transaction() as tx:
-        await tx.idempotency.remember(tenant, "webhook", key, {"status": status.value})
+        claim = await tx.idempotency.remember(tenant, "webhook", key, {"status": status.value})
+        current = await tx.transfers.get(tenant, transfer_urn)
+        if claim.replayed:
+            return current
+        nxt = apply_transfer_status(current, status)
         if nxt is current:
             return current
         updated = await tx.transfers.update(tenant, nxt)

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import functools
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 
+import anyio
 import attrs
 import pytest
 
@@ -195,3 +197,27 @@ def test_regulation_presets_decide_which_groups_get_the_meal_minimum() -> None:
     }
     assert regulation_meal_minimums(groups, ["EU261"], short, per_day) == {}
     assert regulation_meal_minimums(groups, [], long, per_day) == {}
+
+
+@pytest.mark.anyio
+async def test_concurrent_issue_and_load_runs_issue_one_card_and_load_each_drop_once() -> None:
+    w = await build_world()
+    w.payments.faults.latency_s = 0.001  # let the runs interleave at every partner call
+    async with anyio.create_task_group() as tg:
+        for _ in range(3):
+            tg.start_soon(
+                functools.partial(issue_meal_cards, w.deps, TENANT, w.case_urn, context=w.context)
+            )
+    w.clock.advance(timedelta(hours=4))
+    async with anyio.create_task_group() as tg:
+        for _ in range(3):
+            tg.start_soon(
+                functools.partial(load_due_meals, w.deps, TENANT, w.case_urn, context=w.context)
+            )
+    cards = await w.store.cards.find(TENANT, case_urn=w.case_urn)
+    assert sorted(c.group_id for c in cards) == ["G1", "G2", "G3"]
+    assert {c.group_id: c.loaded for c in cards} == {
+        "G1": Money(20, "USD"),
+        "G2": Money(10, "USD"),
+        "G3": Money(20, "USD"),
+    }
