@@ -1197,6 +1197,12 @@ async def _dispatch(
         dropoff=airport_at if to_airport else hotel_at,
         lead_name=lead.group.lead.contact.name if lead is not None else "",
     )
+    groups_ids = [r.group.group_id for r in riders]
+    if transfer.vendor is not None:  # chosen before a crash: never switch vendors on retry
+        chosen = next((v for v in deps.transport if v.name == transfer.vendor), None)
+        if chosen is None:
+            raise ConfigurationError(f"transport vendor {transfer.vendor!r} is not configured")
+        return await _send_dispatch(deps, tenant, case, transfer, chosen, request, groups_ids)
     tier = max((r.group.tier for r in riders), key=_TIERS.index) if riders else None
     candidates: list[tuple[VendorCandidate, TransportVendor]] = []
     for vendor in deps.transport:
@@ -1230,7 +1236,6 @@ async def _dispatch(
         if tier is not None
         else None
     )
-    groups_ids = [r.group.group_id for r in riders]
     if choice is None or choice.vendor is None:
         reason = "no transport vendor satisfies coverage, capacity, cost and pinning" + (
             f" ({', '.join(f'{v}: {why}' for v, why in choice.rejected)})" if choice else ""
@@ -1238,6 +1243,23 @@ async def _dispatch(
         return await _fail_transfer(deps, tenant, case, transfer, reason, groups_ids)
     vendor = next(v for c, v in candidates if c.vendor == choice.vendor)
     price = next(c.price for c, _ in candidates if c.vendor == choice.vendor)
+    # record the choice first: a retry after a crash goes back to the same vendor
+    transfer = await store.transfers.update(
+        tenant, attrs.evolve(transfer, vendor=vendor.name, price=price)
+    )
+    return await _send_dispatch(deps, tenant, case, transfer, vendor, request, groups_ids)
+
+
+async def _send_dispatch(
+    deps: CareDeps,
+    tenant: TenantContext,
+    case: Case,
+    transfer: Transfer,
+    vendor: TransportVendor,
+    request: TransferRequest,
+    groups_ids: Sequence[str],
+) -> tuple[Transfer, ManualReviewItem | None]:
+    store = deps.store
     try:
         dispatched = await vendor.provider.dispatch(request)
     except TransientProviderError:
@@ -1249,12 +1271,7 @@ async def _dispatch(
     async with store.transaction() as tx:
         current = await tx.transfers.get(tenant, transfer.urn)
         updated = await tx.transfers.update(
-            tenant,
-            attrs.evolve(
-                apply_transfer_status(current, TransferStatus.DISPATCHED),
-                vendor=vendor.name,
-                price=price,
-            ),
+            tenant, apply_transfer_status(current, TransferStatus.DISPATCHED)
         )
         await _audit(
             deps,

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
+import attrs
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -22,7 +23,7 @@ from nexa_core.care import (
     plan_rides,
     select_vendor,
 )
-from nexa_core.errors import IllegalTransitionError
+from nexa_core.errors import IllegalTransitionError, ProviderTimeoutError
 from nexa_core.model import (
     DispatchMode,
     Money,
@@ -33,7 +34,7 @@ from nexa_core.model import (
     Vehicle,
 )
 from nexa_core.policy import TransportRules
-from nexa_core.ports import AuditQuery
+from nexa_core.ports import AuditQuery, TransferDispatch, TransferRequest
 from nexa_core.urn import Urn
 from tests.care.world import DEPARTURE, TENANT, build_world
 
@@ -317,3 +318,32 @@ async def test_airport_to_hotel_rides_leave_when_the_group_is_ready_and_are_plan
     ).transfers
     assert outbound.direction is TransferDirection.HOTEL_TO_AIRPORT
     assert outbound.urn != inbound.urn
+
+
+class _FlakyTransport(SandboxTransport):
+    """Times out on the first dispatch, then works."""
+
+    failures = 1
+
+    async def dispatch(self, request: TransferRequest) -> TransferDispatch:
+        if self.failures:
+            self.failures -= 1
+            raise ProviderTimeoutError("no answer", vendor=self.name)
+        return await super().dispatch(request)
+
+
+@pytest.mark.anyio
+async def test_a_dispatch_retried_after_a_timeout_goes_back_to_the_vendor_first_chosen() -> None:
+    flaky, other = _FlakyTransport("cabify"), SandboxTransport("uber")
+    w = await build_world(vendors=(TransportVendor(flaky), TransportVendor(other)))
+    (pending,) = (
+        await plan_and_dispatch_transport(w.deps, TENANT, w.case_urn, context=w.context)
+    ).transfers
+    assert pending.status is TransferStatus.REQUESTED and pending.vendor == "cabify"
+    swapped = attrs.evolve(w.deps, transport=(TransportVendor(other), TransportVendor(flaky)))
+    (done,) = (
+        await plan_and_dispatch_transport(swapped, TENANT, w.case_urn, context=w.context)
+    ).transfers
+    assert done.urn == pending.urn and done.status is TransferStatus.DISPATCHED
+    assert done.vendor == "cabify"
+    assert list(flaky.dispatched) == [str(pending.urn)] and other.dispatched == {}
