@@ -24,6 +24,7 @@ from nexa_adapters.http._resilience import (
     default_error,
     parse_json,
     parse_model,
+    retry_after_seconds,
 )
 from nexa_adapters.http.amadeus import dto
 from nexa_core.errors import (
@@ -113,7 +114,13 @@ class AmadeusHotels(HttpAdapter):
             if cls is None or response.status_code >= 500:
                 return None
             if cls is RateLimitedError:
-                return RateLimitedError(base.message, **{**base.context, "retry_after": None})
+                return RateLimitedError(
+                    base.message,
+                    **{
+                        **base.context,
+                        "retry_after": retry_after_seconds(response.headers.get("Retry-After")),
+                    },
+                )
             return cls(base.message, **base.context)
 
         return classify

@@ -12,7 +12,13 @@ from typing import Any
 import httpx
 
 from nexa_adapters.http._base import HttpAdapter
-from nexa_adapters.http._resilience import Classifier, default_error, parse_json, parse_model
+from nexa_adapters.http._resilience import (
+    Classifier,
+    default_error,
+    parse_json,
+    parse_model,
+    retry_after_seconds,
+)
 from nexa_adapters.http.twilio import dto
 from nexa_adapters.http.twilio.signature import validate_signature
 from nexa_core.errors import (
@@ -74,7 +80,13 @@ class TwilioSMS(HttpAdapter):
             if cls is None or response.status_code >= 500:
                 return None
             if cls is RateLimitedError:
-                return RateLimitedError(base.message, **{**base.context, "retry_after": None})
+                return RateLimitedError(
+                    base.message,
+                    **{
+                        **base.context,
+                        "retry_after": retry_after_seconds(response.headers.get("Retry-After")),
+                    },
+                )
             return cls(base.message, **base.context)
 
         return classify
