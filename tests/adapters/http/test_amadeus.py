@@ -25,14 +25,14 @@ from nexa_core.errors import (
 from nexa_core.model import BoardBasis, HotelOffer, RoomType
 from nexa_core.ports import HotelSearch
 from nexa_core.runtime import FixedClock
-from nexa_core.urn import Urn
 from nexa_core.testing.providers import (
     BookingProviderContract,
     HotelProviderContract,
     sample_booking_request,
     sample_hotel_search,
 )
-from tests.adapters.http.amadeus_fake import BASE, ENV, HOTEL_LIST, TOKEN, FakeAmadeus, error
+from nexa_core.urn import Urn
+from tests.adapters.http.amadeus_fake import BASE, ENV, HOTEL_LIST, FakeAmadeus, error
 from tests.adapters.http.conftest import adapter_options
 
 
