@@ -231,10 +231,10 @@ class ResilientClient:
     def _wait(self, state: RetryCallState) -> float:
         exc = state.outcome.exception() if state.outcome else None
         if isinstance(exc, RateLimitedError) and exc.retry_after is not None:
-            return min(exc.retry_after, self.policy.max_retry_after)
+            return float(min(exc.retry_after, self.policy.max_retry_after))
         n = state.attempt_number - 1
         delay = min(self.policy.max_delay, self.policy.base_delay * (2**n))
-        return delay + self._rng.uniform(0, self.policy.jitter)
+        return float(delay + self._rng.uniform(0, self.policy.jitter))
 
     async def _do_sleep(self, seconds: float) -> None:
         self.slept.append(seconds)

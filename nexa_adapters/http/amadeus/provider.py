@@ -334,6 +334,11 @@ class AmadeusHotels(HttpAdapter):
             raise InvalidInputError(f"offer {request.offer.urn} is not an Amadeus offer")
         offer_ids = self._offer_ids(request)
         first, _, last = request.lead_name.strip().rpartition(" ")
+        associations: list[dict[str, Any]] = [
+            {"guestReferences": [{"guestReference": "1"}], "hotelOfferId": oid} for oid in offer_ids
+        ]
+        if request.special_requests:
+            associations[0]["specialRequest"] = "; ".join(request.special_requests)[:120]
         body = {
             "data": {
                 "type": "hotel-order",
@@ -347,17 +352,10 @@ class AmadeusHotels(HttpAdapter):
                     }
                 ],
                 "travelAgent": {"contact": {"email": request.lead_contact.email}},
-                "roomAssociations": [
-                    {"guestReferences": [{"guestReference": "1"}], "hotelOfferId": oid}
-                    for oid in offer_ids
-                ],
+                "roomAssociations": associations,
                 "payment": await self._payment(request),
             }
         }
-        if request.special_requests:
-            body["data"]["roomAssociations"][0]["specialRequest"] = "; ".join(
-                request.special_requests
-            )[:120]
         # a booking is never retried blindly: a lost answer could mean a booked room
         response = await self._call(
             "POST", "/v2/booking/hotel-orders", tenant, "hotel-booking", json=body, retry=False
