@@ -228,8 +228,9 @@ class AmadeusHotels(HttpAdapter):
     ) -> HotelOffer:
         nights = max(1, (request.check_out - request.check_in).days)
         best: dict[RoomType, tuple[Decimal, dto.Offer]] = {}
+        currency = item.offers[0].price.currency
         for offer in item.offers:
-            if offer.price.currency != request.currency and best:
+            if offer.price.currency != currency:  # never mix currencies in one offer
                 continue
             qty = offer.roomQuantity or request.rooms
             nightly = (offer.price.total / (nights * qty)).quantize(_CENT, ROUND_HALF_UP)
