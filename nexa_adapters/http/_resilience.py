@@ -1,7 +1,7 @@
 """The resilience layer every HTTP partner adapter shares.
 
 :class:`ResilientClient` wraps one :class:`httpx.AsyncClient` per partner and, for every
-call: asks the circuit breaker of ``<vendor>:<tenant>`` (:class:`CircuitBreakers` port),
+call: asks the circuit breaker of ``<tenant>:<vendor>`` (:class:`CircuitBreakers` port),
 takes a token from the cluster-wide bucket ``<vendor>.<operation>`` (:class:`RateLimiter`
 port), builds the headers afresh (so signatures and tokens are current on every attempt),
 sends with a timeout, refreshes credentials once on 401, retries 429/5xx/timeouts with
@@ -225,8 +225,8 @@ class ResilientClient:
         await self._http.aclose()
 
     def breaker_key(self, tenant: Urn) -> str:
-        """``<vendor>:<tenant id>``."""
-        return f"{self.vendor}:{tenant.id}"
+        """``<tenant id>:<vendor>`` (the coordination store's per-tenant breaker key)."""
+        return f"{tenant.id}:{self.vendor}"
 
     def _wait(self, state: RetryCallState) -> float:
         exc = state.outcome.exception() if state.outcome else None

@@ -190,8 +190,8 @@ async def test_breaker_opens_per_partner_and_tenant_and_refuses_calls() -> None:
         with pytest.raises(CircuitOpenError):
             await c.request("GET", "/x", tenant=LAN, operation="op")
         assert route.call_count == 2
-        assert await breakers.state("acme:LAN") == "open"
-        assert await breakers.state("acme:TAM") == "closed"
+        assert await breakers.state("LAN:acme") == "open"
+        assert await breakers.state("TAM:acme") == "closed"
         mock.get("/y").respond(200)
         await c.request("GET", "/y", tenant=Urn("airline", "TAM"), operation="op")
 
@@ -204,7 +204,7 @@ async def test_rejections_count_as_healthy_for_the_breaker() -> None:
         c = _client(breakers=breakers)
         with pytest.raises(ProviderRejectedError):
             await c.request("GET", "/x", tenant=LAN, operation="op")
-    assert breakers.outcomes == [("acme:LAN", True)]
+    assert breakers.outcomes == [("LAN:acme", True)]
 
 
 @pytest.mark.anyio
