@@ -231,3 +231,30 @@ def test_parse_model_reports_paths_not_values() -> None:
     with pytest.raises(MalformedResponseError) as info:
         parse_model(M, {"amount": "4111111111111111x"}, "acme", "op")
     assert "amount" in str(info.value) and "4111" not in str(info.value)
+
+
+@pytest.mark.anyio
+async def test_with_the_in_process_coordination_the_breaker_opens_then_probes() -> None:
+    from datetime import timedelta
+
+    from nexa_adapters.inprocess.coordination import InProcessBreakers, InProcessRateLimiter
+    from nexa_core.ports import BreakerSettings
+    from nexa_core.runtime import FixedClock
+
+    clock = FixedClock()
+    breakers = InProcessBreakers(
+        clock, BreakerSettings(failure_threshold=2, cooldown=timedelta(seconds=30))
+    )
+    with respx.mock(base_url=BASE) as mock:
+        route = mock.get("/x")
+        route.respond(503)
+        c = _client(
+            policy=RetryPolicy(attempts=4), breakers=breakers, rate_limiter=InProcessRateLimiter()
+        )
+        with pytest.raises(CircuitOpenError):
+            await c.request("GET", "/x", tenant=LAN, operation="op")
+        assert route.call_count == 2 and await breakers.state("LAN:acme") == "open"
+        clock.advance(timedelta(seconds=31))
+        route.respond(200)
+        await c.request("GET", "/x", tenant=LAN, operation="op")  # the half-open probe
+        assert await breakers.state("LAN:acme") == "closed"
