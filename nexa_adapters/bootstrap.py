@@ -106,6 +106,9 @@ def bootstrap(
     coordination = build("coordination", "nexa_coordination_from_url", settings.coordination_url)
     if coordination is not None:  # partner adapters take rate limits and breakers from it
         options.setdefault("coordination", coordination)
+    idempotency = getattr(store, "idempotency", None)
+    if idempotency is not None:  # ...and remember replays in the operational store
+        options.setdefault("idempotency", idempotency)
     hotels = overrides.pop("hotel_providers", None) or _pick(
         pm, "nexa_register_hotel_providers", settings.hotel_providers, options
     )

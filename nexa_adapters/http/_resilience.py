@@ -30,7 +30,9 @@ from __future__ import annotations
 
 import email.utils
 import json
+import logging
 import random
+import time
 from collections.abc import Awaitable, Callable, Mapping
 from datetime import UTC, datetime
 from typing import Any, TypeVar
@@ -67,6 +69,10 @@ __all__ = [
 ]
 
 M = TypeVar("M", bound=BaseModel)
+
+#: One line per partner attempt: vendor, operation, tenant, status or error, milliseconds.
+#: Never headers, bodies, URLs with credentials or contact data.
+log = logging.getLogger("nexa.partners")
 
 #: ``classify(response, operation) -> NexaError | None``: a vendor's refinement of the table.
 Classifier = Callable[[httpx.Response, str], NexaError | None]
@@ -286,20 +292,31 @@ class ResilientClient:
     ) -> httpx.Response:
         hdrs = dict(await headers()) if headers else {}
         self.attempts += 1
+        started = time.perf_counter()
         try:
-            return await self._http.request(method, path, headers=hdrs, **kw)
+            response = await self._http.request(method, path, headers=hdrs, **kw)
         except httpx.TimeoutException:
+            log.warning("%s %s: timeout", self.vendor, operation)
             raise ProviderTimeoutError(
                 f"{self.vendor} {operation}: timed out after {self.policy.timeout}s",
                 vendor=self.vendor,
                 operation=operation,
             ) from None
         except httpx.TransportError as exc:
+            log.warning("%s %s: %s", self.vendor, operation, type(exc).__name__)
             raise ProviderUnavailableError(
                 f"{self.vendor} {operation}: connection failed ({type(exc).__name__})",
                 vendor=self.vendor,
                 operation=operation,
             ) from None
+        log.info(
+            "%s %s: HTTP %s in %.0f ms",
+            self.vendor,
+            operation,
+            response.status_code,
+            (time.perf_counter() - started) * 1000,
+        )
+        return response
 
     async def _attempt(
         self,
