@@ -78,7 +78,7 @@ async def test_replays_kept_in_the_operational_store_span_adapter_instances() ->
         assert again.replayed and again.confirmation_urn == conf.confirmation_urn
         assert len(fake.bookings) == 1
         await second.cancel(
-            conf.reservation_urn.parse("urn:airline:LAN"),
+            LAN,
             conf.confirmation_urn,
             idempotency_key="c",
         )
