@@ -336,6 +336,7 @@ class TransportProviderContract(_Suite):
         await provider.dispatch(request)
         fee = await provider.cancel(LAN, request.transfer_urn)
         assert fee is None or isinstance(fee, Money)
+        assert await provider.cancel(LAN, request.transfer_urn) == fee  # idempotent
 
 
 @pytest.mark.anyio
