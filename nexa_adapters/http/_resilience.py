@@ -188,6 +188,13 @@ def _retryable(exc: BaseException) -> bool:
     return isinstance(exc, TransientProviderError) and not isinstance(exc, CircuitOpenError)
 
 
+def _safe_to_repeat(exc: BaseException) -> bool:
+    """For calls with side effects: only failures where the partner surely did nothing."""
+    if isinstance(exc, RateLimitedError) and not isinstance(exc, CircuitOpenError):
+        return True
+    return isinstance(exc, TransientProviderError) and exc.context.get("sent") is False
+
+
 class ResilientClient:
     """One partner's HTTP client with the shared resilience behaviour.
 
@@ -256,20 +263,22 @@ class ResilientClient:
         headers: HeaderFactory | None = None,
         refresh: Callable[[], Awaitable[None]] | None = None,
         ok: frozenset[int] = frozenset({200, 201, 202, 204}),
-        retry: bool = True,
+        idempotent: bool = True,
         **kwargs: Any,
     ) -> httpx.Response:
         """Send with breaker, rate limit, one 401 refresh and retries; the final response.
 
         ``headers`` is awaited before every attempt; ``refresh`` (if given) is awaited
-        once after a 401 and the attempt repeated. ``retry=False`` for calls that must
-        not be repeated blindly. Responses outside ``ok`` raise (see the table).
+        once after a 401 and the attempt repeated. ``idempotent=False`` for calls with
+        side effects the partner cannot deduplicate (a booking, a ride, a message): they are
+        repeated only after a 429 or when the request never left (connect error/timeout),
+        never after a read timeout or a 5xx, where the partner may have acted.
+        Responses outside ``ok`` raise (see the table).
         """
-        attempts = self.policy.attempts if retry else 1
         retrying = AsyncRetrying(
-            stop=stop_after_attempt(attempts),
+            stop=stop_after_attempt(self.policy.attempts),
             wait=self._wait,
-            retry=retry_if_exception(_retryable),
+            retry=retry_if_exception(_retryable if idempotent else _safe_to_repeat),
             sleep=self._do_sleep,
             reraise=True,
         )
@@ -295,6 +304,19 @@ class ResilientClient:
         started = time.perf_counter()
         try:
             response = await self._http.request(method, path, headers=hdrs, **kw)
+        except (httpx.ConnectError, httpx.ConnectTimeout) as exc:
+            log.warning("%s %s: %s", self.vendor, operation, type(exc).__name__)
+            cls = (
+                ProviderTimeoutError
+                if isinstance(exc, httpx.ConnectTimeout)
+                else (ProviderUnavailableError)
+            )
+            raise cls(
+                f"{self.vendor} {operation}: could not connect ({type(exc).__name__})",
+                vendor=self.vendor,
+                operation=operation,
+                sent=False,
+            ) from None
         except httpx.TimeoutException:
             log.warning("%s %s: timeout", self.vendor, operation)
             raise ProviderTimeoutError(

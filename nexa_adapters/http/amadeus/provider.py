@@ -359,7 +359,7 @@ class AmadeusHotels(HttpAdapter):
         }
         # a booking is never retried blindly: a lost answer could mean a booked room
         response = await self._call(
-            "POST", "/v2/booking/hotel-orders", tenant, "hotel-booking", json=body, retry=False
+            "POST", "/v2/booking/hotel-orders", tenant, "hotel-booking", json=body, idempotent=False
         )
         order = parse_model(
             dto.HotelOrderResponse,

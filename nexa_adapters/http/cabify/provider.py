@@ -138,7 +138,7 @@ class CabifyRides(RideHailingAdapter):
             "external_id": str(request.transfer_urn),
         }
         response = await self._call(
-            "POST", "/api/v4/journey", tenant, "journey.create", json=body, retry=False
+            "POST", "/api/v4/journey", tenant, "journey.create", json=body, idempotent=False
         )
         journey = parse_model(
             _Journey,

@@ -297,7 +297,7 @@ class HotelbedsHotels(HttpAdapter):
         }
         if request.special_requests:
             body["remark"] = "; ".join(request.special_requests)[:500]
-        data = await self._call("POST", "/bookings", tenant, "booking", json=body, retry=False)
+        data = await self._call("POST", "/bookings", tenant, "booking", json=body, idempotent=False)
         booking = parse_model(dto.BookingResponse, data, self.vendor, "booking").booking
         if booking.status.upper() != "CONFIRMED":
             raise ProviderRejectedError(

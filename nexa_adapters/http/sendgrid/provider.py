@@ -77,7 +77,7 @@ class SendGridEmail(HttpAdapter):
             headers=headers,
             json=body,
             ok=frozenset({202}),
-            retry=False,  # a lost 202 may mean a sent mail; the outbox decides
+            idempotent=False,  # a lost 202 may mean a sent mail; the outbox decides
         )
         message_id = response.headers.get("X-Message-Id")
         if not message_id:

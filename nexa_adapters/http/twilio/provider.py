@@ -118,7 +118,7 @@ class TwilioSMS(HttpAdapter):
             operation="messages.create",
             auth=httpx.BasicAuth(sid.reveal(), token.reveal()),
             data=form,
-            retry=False,  # a lost answer may mean a sent SMS; the outbox decides
+            idempotent=False,  # a lost answer may mean a sent SMS; the outbox decides
         )
         created = parse_model(
             dto.MessageResource,

@@ -181,7 +181,7 @@ class UberRides(RideHailingAdapter):
         if request.pickup_at > self.clock.now():
             body["scheduling"] = {"pickup_time": int(request.pickup_at.timestamp() * 1000)}
         response = await self._call(
-            "POST", "/v1/guests/trips", tenant, "trips.create", json=body, retry=False
+            "POST", "/v1/guests/trips", tenant, "trips.create", json=body, idempotent=False
         )
         trip = parse_model(
             _Trip, parse_json(response, self.vendor, "trips.create"), self.vendor, "trips.create"

@@ -144,7 +144,7 @@ async def test_retry_false_sends_once() -> None:
         mock.post("/x").respond(503)
         c = _client()
         with pytest.raises(ProviderUnavailableError):
-            await c.request("POST", "/x", tenant=LAN, operation="op", retry=False)
+            await c.request("POST", "/x", tenant=LAN, operation="op", idempotent=False)
     assert c.attempts == 1
 
 
@@ -258,3 +258,22 @@ async def test_with_the_in_process_coordination_the_breaker_opens_then_probes() 
         route.respond(200)
         await c.request("GET", "/x", tenant=LAN, operation="op")  # the half-open probe
         assert await breakers.state("LAN:acme") == "closed"
+
+
+@pytest.mark.anyio
+async def test_non_idempotent_calls_are_repeated_only_when_the_partner_surely_did_nothing() -> None:
+    with respx.mock(base_url=BASE) as mock:
+        route = mock.post("/x")
+        route.side_effect = [
+            httpx.Response(429, headers={"Retry-After": "1"}),
+            httpx.ConnectError("refused"),
+            httpx.ConnectTimeout("no route"),
+            httpx.Response(201),
+        ]
+        c = _client(policy=RetryPolicy(attempts=4))
+        r = await c.request("POST", "/x", tenant=LAN, operation="op", idempotent=False)
+        assert r.status_code == 201 and route.call_count == 4
+        route.side_effect = [httpx.ReadTimeout("lost answer"), httpx.Response(201)]
+        with pytest.raises(ProviderTimeoutError):
+            await c.request("POST", "/x", tenant=LAN, operation="op", idempotent=False)
+        assert route.call_count == 5
