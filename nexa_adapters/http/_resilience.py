@@ -33,6 +33,7 @@ import json
 import logging
 import random
 import time
+from collections import deque
 from collections.abc import Awaitable, Callable, Mapping
 from datetime import UTC, datetime
 from typing import Any, TypeVar
@@ -228,7 +229,7 @@ class ResilientClient:
         self._sleep = sleep or anyio.sleep
         self._rng = rng or random.Random()
         self.attempts = 0  # calls that reached the network (observable in tests)
-        self.slept: list[float] = []
+        self.slept: deque[float] = deque(maxlen=64)  # recent backoffs (observability)
 
     def __repr__(self) -> str:
         return f"ResilientClient(vendor={self.vendor!r}, base_url={self.base_url!r})"

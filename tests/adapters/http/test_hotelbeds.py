@@ -168,7 +168,7 @@ async def test_429_retry_after_is_honoured(hotelbeds: Any, clock: FixedClock) ->
     )
     adapter = _adapter(clock)
     assert await adapter.search(sample_hotel_search())
-    assert adapter.http.slept == [4.0]
+    assert list(adapter.http.slept) == [4.0]
 
 
 @pytest.mark.anyio

@@ -190,7 +190,7 @@ async def test_429_retry_after_and_timeouts(pomelo: Any) -> None:
     )
     adapter = _adapter()
     await adapter.issue_card(sample_card_request("card:429"))
-    assert adapter.http.slept == [3.0]
+    assert list(adapter.http.slept) == [3.0]
     mock.post("/cards/v1/").mock(side_effect=httpx.ReadTimeout("slow"))
     with pytest.raises(ProviderTimeoutError):
         await adapter.issue_card(sample_card_request("card:timeout"))

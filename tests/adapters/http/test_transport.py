@@ -371,7 +371,7 @@ async def test_429_retry_after_timeouts_and_malformed_payloads(uber: Any) -> Non
     ]
     adapter = UberRides(**adapter_options(UBER_ENV))
     await adapter.quote(sample_transfer_request())
-    assert adapter.http.slept == [5.0]
+    assert list(adapter.http.slept) == [5.0]
     route.side_effect = httpx.ReadTimeout("slow")
     with pytest.raises(ProviderTimeoutError):
         await adapter.quote(sample_transfer_request())
