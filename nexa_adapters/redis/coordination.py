@@ -267,11 +267,12 @@ class RateDecision:
 class RedisRateLimiter:
     """Sliding-log limiter shared by every worker: ≤ ``burst`` grants per ``burst/rate`` s.
 
-    The log holds the last ``burst`` granted slots (Redis clock, newest first). A request
-    gets the earliest slot at which the window ending there holds fewer than ``burst``
-    grants: now, or — for :meth:`acquire` within its deadline — a reserved future slot
-    that the caller sleeps until. One round trip per call; waiting callers are served in
-    the order they asked, and a late wake-up never pushes later slots back.
+    The log holds the last ``burst`` grants (Redis clock, µs, newest first). A request is
+    granted when the ``burst``-th newest grant has left the window, so no window of that
+    length ever holds more than ``burst`` grants, whichever worker asked. :meth:`acquire`
+    sleeps exactly until the next grant frees up and asks again, up to its deadline.
+    :meth:`take` with ``max_wait`` instead reserves the earliest future slot (one round
+    trip, first come first served); the caller must sleep ``retry_after`` before calling.
     """
 
     def __init__(self, client: aioredis.Redis, prefix: str) -> None:
