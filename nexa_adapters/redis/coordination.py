@@ -62,7 +62,8 @@ class RedisHolds:
         self._release = client.register_script(scripts.HOLD_RELEASE)
         self._available = client.register_script(scripts.HOLD_AVAILABLE)
 
-    def _keys(self, tenant: TenantContext, offer_urn: Urn) -> list[str]:
+    def keys(self, tenant: TenantContext, offer_urn: Urn) -> list[str]:
+        """The offer's keys: inventory, hold expiries, held rooms, confirmations."""
         tag = f"{self._prefix}:hold:{{{tenant.airline_urn}|{without_status(offer_urn)}}}"
         return [f"{tag}:inv", f"{tag}:held", f"{tag}:rooms", f"{tag}:conf"]
 
@@ -70,7 +71,7 @@ class RedisHolds:
         self, tenant: TenantContext, offer_urn: Urn, rooms: int, *, ttl: timedelta
     ) -> None:
         check_hold_args(offer_urn, None, rooms, ttl)
-        await self._set(keys=self._keys(tenant, offer_urn), args=[rooms, _ms(ttl)])
+        await self._set(keys=self.keys(tenant, offer_urn), args=[rooms, _ms(ttl)])
 
     async def acquire(
         self,
@@ -87,7 +88,7 @@ class RedisHolds:
             raise InvalidInputError("a hold needs at least one room", field="rooms")
         attempt = str(without_status(attempt_urn))
         res = await self._acquire(
-            keys=self._keys(tenant, offer_urn), args=[attempt, rooms, _ms(ttl), owner]
+            keys=self.keys(tenant, offer_urn), args=[attempt, rooms, _ms(ttl), owner]
         )
         kind = res[0]
         if kind == "ok":
@@ -115,7 +116,7 @@ class RedisHolds:
     async def confirm(self, tenant: TenantContext, offer_urn: Urn, attempt_urn: Urn) -> None:
         check_hold_args(offer_urn, attempt_urn, 0, timedelta(seconds=1))
         res = await self._confirm(
-            keys=self._keys(tenant, offer_urn), args=[str(without_status(attempt_urn))]
+            keys=self.keys(tenant, offer_urn), args=[str(without_status(attempt_urn))]
         )
         if res != "ok":
             raise NotFoundError(
@@ -126,12 +127,12 @@ class RedisHolds:
     async def release(self, tenant: TenantContext, offer_urn: Urn, attempt_urn: Urn) -> None:
         check_hold_args(offer_urn, attempt_urn, 0, timedelta(seconds=1))
         await self._release(
-            keys=self._keys(tenant, offer_urn), args=[str(without_status(attempt_urn))]
+            keys=self.keys(tenant, offer_urn), args=[str(without_status(attempt_urn))]
         )
 
     async def available(self, tenant: TenantContext, offer_urn: Urn) -> int:
         check_hold_args(offer_urn, None, 0, timedelta(seconds=1))
-        res = await self._available(keys=self._keys(tenant, offer_urn))
+        res = await self._available(keys=self.keys(tenant, offer_urn))
         if res[0] == "missing":
             raise NotFoundError(f"{offer_urn} has no declared inventory", urn=str(offer_urn))
         return int(res[1])
@@ -251,49 +252,60 @@ class RedisLocks:
 
 @attrs.frozen
 class RateDecision:
-    """The outcome of one bucket check, with the server time it was decided at."""
+    """The outcome of one bucket request.
+
+    ``granted``: a slot was reserved at ``at`` (server epoch seconds, µs precision),
+    ``retry_after`` seconds from the decision (0 when the slot is now). Refused: the
+    earliest slot would have been ``at``, ``retry_after`` seconds away.
+    """
 
     granted: bool
-    retry_after: float  # seconds until a token frees up (0 when granted)
-    at: float  # server time (epoch seconds, µs precision)
+    retry_after: float
+    at: float
 
 
 class RedisRateLimiter:
     """Sliding-log limiter shared by every worker: ≤ ``burst`` grants per ``burst/rate`` s.
 
-    The log (grant times from the Redis clock, newest first) is capped at ``burst``
-    entries; a token is granted only when the ``burst``-th newest grant is older than the
-    window, so no window of that length ever holds more than ``burst`` grants.
+    The log holds the last ``burst`` grants (Redis clock, µs, newest first). A request is
+    granted when the ``burst``-th newest grant has left the window, so no window of that
+    length ever holds more than ``burst`` grants, whichever worker asked. :meth:`acquire`
+    sleeps exactly until the next grant frees up and asks again, up to its deadline.
+    :meth:`take` with ``max_wait`` instead reserves the earliest future slot (one round
+    trip, first come first served); the caller must sleep ``retry_after`` before calling.
     """
 
     def __init__(self, client: aioredis.Redis, prefix: str) -> None:
         self._prefix = prefix
         self._take = client.register_script(scripts.RATE_TAKE)
 
-    async def take(self, key: str, *, rate: float, burst: int | None = None) -> RateDecision:
-        """Try once; says when the next token frees up and the server time of the decision."""
+    async def take(
+        self, key: str, *, rate: float, burst: int | None = None, max_wait: float = 0.0
+    ) -> RateDecision:
+        """Reserve the earliest slot if it is at most ``max_wait`` seconds away (no sleep)."""
         if not isinstance(key, str) or not key:
             raise InvalidInputError("a rate-limit key is required", field="key")
         limit, window = bucket_shape(rate, burst)
         res = await self._take(
-            keys=[f"{self._prefix}:rate:{{{key}}}"], args=[limit, round(window * 1_000_000)]
+            keys=[f"{self._prefix}:rate:{{{key}}}"],
+            args=[limit, round(window * 1_000_000), round(max_wait * 1_000_000)],
         )
         return RateDecision(bool(int(res[0])), int(res[1]) / 1_000_000, int(res[2]) / 1_000_000)
 
     async def try_acquire(self, key: str, *, rate: float, burst: int | None = None) -> bool:
         return (await self.take(key, rate=rate, burst=burst)).granted
 
-    async def acquire(
+    async def wait(
         self, key: str, *, rate: float, burst: int | None = None, deadline: float
-    ) -> None:
-        bucket_shape(rate, burst)
+    ) -> RateDecision:
+        """:meth:`acquire`, returning the grant (``at`` = the server time it was made)."""
         if not isinstance(deadline, int | float) or deadline < 0:
             raise InvalidInputError("deadline must be >= 0 seconds", field="deadline")
         give_up = time.monotonic() + deadline
         while True:
             decision = await self.take(key, rate=rate, burst=burst)
             if decision.granted:
-                return
+                return decision
             if decision.retry_after > give_up - time.monotonic():
                 raise RateLimitedError(
                     f"rate limit {key} exhausted for {deadline}s",
@@ -301,6 +313,11 @@ class RedisRateLimiter:
                     key=key,
                 )
             await anyio.sleep(decision.retry_after)
+
+    async def acquire(
+        self, key: str, *, rate: float, burst: int | None = None, deadline: float
+    ) -> None:
+        await self.wait(key, rate=rate, burst=burst, deadline=deadline)
 
 
 class RedisBreakers:

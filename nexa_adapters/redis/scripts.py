@@ -11,7 +11,7 @@ expiries and windows whatever their own clocks say. Key layout (``P`` = key pref
     P:lock:{T|entity}        hash     owner, token, exp (PX = lock TTL)
     P:fence:{T|entity}       string   fencing counter (INCR, never decreases)
     P:locks:T                channel  lock events (JSON)
-    P:rate:{key}             list     grant times (µs), newest first, at most ``limit``
+    P:rate:{key}             list     granted slots (µs), newest first, at most ``limit``
     P:breaker:{key}          hash     state, failures, opened (ms)
 
 There is no shared "rooms left" counter: every acquisition drops expired holds and sums
@@ -189,22 +189,29 @@ return 1
 """
 )
 
-#: Sliding log. KEYS log · ARGV limit, window_us → {granted 1|0, wait_us, now_us}
+#: Sliding log with reservations. KEYS log · ARGV limit, window_us, max_wait_us
+#: → {granted 1|0, wait_us, slot_us}. A grant takes the earliest slot that keeps every
+#: window of ``window_us`` at ``limit`` grants or fewer — now, or a future slot the caller
+#: sleeps until (only if it is within ``max_wait_us``). Slots are recorded, not the time
+#: the caller got round to using them, so late wake-ups do not push later slots back.
 RATE_TAKE = """
 local _t = redis.call('TIME')
 local now = tonumber(_t[1]) * 1000000 + tonumber(_t[2])
 local limit = tonumber(ARGV[1])
 local window = tonumber(ARGV[2])
+local slot = now
 if redis.call('LLEN', KEYS[1]) >= limit then
   local oldest = tonumber(redis.call('LINDEX', KEYS[1], limit - 1))
-  if oldest and oldest > now - window then
-    return {0, string.format('%.0f', oldest + window - now), string.format('%.0f', now)}
-  end
+  if oldest and oldest + window > now then slot = oldest + window end
 end
-redis.call('LPUSH', KEYS[1], string.format('%.0f', now))
+local wait = slot - now
+if wait > tonumber(ARGV[3]) then
+  return {0, string.format('%.0f', wait), string.format('%.0f', slot)}
+end
+redis.call('LPUSH', KEYS[1], string.format('%.0f', slot))
 redis.call('LTRIM', KEYS[1], 0, limit - 1)
-redis.call('PEXPIRE', KEYS[1], math.ceil(window / 1000) + 1000)
-return {1, '0', string.format('%.0f', now)}
+redis.call('PEXPIRE', KEYS[1], math.ceil((window + wait) / 1000) + 1000)
+return {1, string.format('%.0f', wait), string.format('%.0f', slot)}
 """
 
 #: KEYS breaker · ARGV cooldown_ms → 1 allowed | 0 refused

@@ -10,7 +10,7 @@ from datetime import timedelta
 from typing import Any
 
 from nexa_adapters.redis import RedisCoordination
-from nexa_core.errors import CapacityError, NotFoundError
+from nexa_core.errors import CapacityError, NotFoundError, RateLimitedError
 from nexa_core.tenancy import TenantContext
 from nexa_core.urn import Urn
 
@@ -74,26 +74,37 @@ async def _contend(
     await coordination.close()
 
 
-def rate_worker(url: str, prefix: str, key: str, start: float, seconds: float, out: Any) -> None:
-    """Hammer one bucket of 20/s from ``start`` for ``seconds``; report server grant times."""
-    out.put(asyncio.run(_hammer(url, prefix, key, start, seconds)))
+def rate_worker(
+    url: str, prefix: str, key: str, start_at: Any, go: Any, seconds: float, ready: Any, out: Any
+) -> None:
+    """Hammer one bucket of 20/s for ``seconds`` once ``go`` is set.
+
+    Reports (server time of each grant, time the partner call would go out on this host).
+    """
+    out.put(asyncio.run(_hammer(url, prefix, key, start_at, go, seconds, ready)))
 
 
-async def _hammer(url: str, prefix: str, key: str, start: float, seconds: float) -> list[float]:
+async def _hammer(
+    url: str, prefix: str, key: str, start_at: Any, go: Any, seconds: float, ready: Any
+) -> list[tuple[float, float]]:
     coordination = RedisCoordination.from_url(f"{url}?prefix={prefix}")
     limiter = coordination.rate_limits
-    granted: list[float] = []
+    await coordination.client.ping()
+    ready.put(True)
+    await asyncio.to_thread(go.wait)
+    start = start_at.value
     await asyncio.sleep(max(0.0, start - time.time()))
     stop = start + seconds
+    calls: list[tuple[float, float]] = []
 
     async def caller() -> None:
         while time.time() < stop:
-            decision = await limiter.take(key, rate=20)
-            if decision.granted:
-                granted.append(decision.at)
-            else:
-                await asyncio.sleep(min(decision.retry_after, max(stop - time.time(), 0)))
+            try:
+                decision = await limiter.wait(key, rate=20, deadline=2.0)
+            except RateLimitedError:
+                continue
+            calls.append((decision.at, time.time()))  # the partner call would go out now
 
     await asyncio.gather(*(caller() for _ in range(2)))
     await coordination.close()
-    return granted
+    return calls

@@ -36,6 +36,22 @@ async def _drop(client: aioredis.Redis, prefix: str) -> None:
         await client.delete(*keys)
 
 
+async def _raw_usage(coordination: RedisCoordination, offer: Urn) -> tuple[int, int]:
+    """(inventory, rooms in live holds + confirmations) read straight from the keys.
+
+    Independent of the scripts' own arithmetic: one MULTI snapshot of the raw state.
+    """
+    inv, held, rooms, conf = coordination.holds.keys(LAN, offer)
+    async with coordination.client.pipeline(transaction=True) as pipe:
+        pipe.time().get(inv).zrange(held, 0, -1, withscores=True).hgetall(rooms).hgetall(conf)
+        (sec, usec), inventory, expiries, held_rooms, confirmed = await pipe.execute()
+    now_ms = int(sec) * 1000 + int(usec) // 1000
+    live = {attempt for attempt, expiry in expiries if expiry > now_ms}
+    used = sum(int(v.split("|")[0]) for a, v in held_rooms.items() if a in live)
+    used += sum(int(v.split("|")[0]) for v in confirmed.values())
+    return int(inventory), used
+
+
 @pytest.fixture
 async def redis_coordination(redis_url: str) -> AsyncIterator[RedisCoordination]:
     prefix = f"nexa-acc-{uuid.uuid4().hex[:12]}"
@@ -76,6 +92,7 @@ async def test_racing_processes_with_crashes_and_expiries_never_oversell_and_los
 
     procs = [spawn() for _ in range(PROCESSES)]
     lowest = min(inventory.values())
+    overused: list[tuple[int, int, int]] = []
     kills = 0
     next_kill = rng.uniform(0.03, 0.1) * target  # crash a worker every few % of the run
     deadline = time.monotonic() + 240
@@ -85,6 +102,9 @@ async def test_racing_processes_with_crashes_and_expiries_never_oversell_and_los
             # zero oversell, observed while the race runs: live holds + confirmed <= inventory
             for n in rng.sample(range(OFFERS), 10):
                 lowest = min(lowest, await holds.available(LAN, workers.offer_urn(n)))
+                declared, used = await _raw_usage(redis_coordination, workers.offer_urn(n))
+                if used > declared:
+                    overused.append((n, declared, used))
             if sum(counts) >= next_kill and sum(counts) < target * 0.9 and started < 250:
                 victim = rng.randrange(len(procs))
                 procs[victim].kill()  # a crash: its in-flight holds are orphaned
@@ -98,6 +118,7 @@ async def test_racing_processes_with_crashes_and_expiries_never_oversell_and_los
             p.kill()
             p.join()
     assert lowest >= 0, "oversold: live holds + confirmations exceeded an offer's inventory"
+    assert overused == [], f"oversold (offer, inventory, used): {overused[:5]}"
     assert sum(counts) >= target
     assert kills >= 1
 
@@ -118,35 +139,48 @@ async def test_racing_processes_with_crashes_and_expiries_never_oversell_and_los
 async def test_six_processes_share_one_bucket_of_20_per_second(
     redis_url: str, redis_coordination: RedisCoordination
 ) -> None:
-    ctx = mp.get_context("spawn")
-    out = ctx.Queue()
+    ctx = mp.get_context("forkserver")
+    ctx.set_forkserver_preload(["tests.acceptance.coordination_workers"])
+    out, ready, go = ctx.Queue(), ctx.Queue(), ctx.Event()
+    start_at = ctx.Value("d", 0.0)
     key = "hotelbeds.booking"
     seconds = 10.0
-    start = time.time() + 3.0  # let the spawned workers import first
     procs = [
         ctx.Process(
             target=workers.rate_worker,
-            args=(redis_url, redis_coordination.prefix, key, start, seconds, out),
+            args=(redis_url, redis_coordination.prefix, key, start_at, go, seconds, ready, out),
             daemon=True,
         )
         for _ in range(6)
     ]
     for p in procs:
         p.start()
-    grants: list[float] = []
+    with anyio.fail_after(60):
+        for _ in procs:  # every worker imported and connected: start together
+            await anyio.to_thread.run_sync(ready.get)
+    start = start_at.value = time.time() + 0.2
+    go.set()
+    calls: list[tuple[float, float]] = []
     with anyio.fail_after(60):
         for _ in procs:
-            grants.extend(await anyio.to_thread.run_sync(out.get))
+            calls.extend(await anyio.to_thread.run_sync(out.get))
     for p in procs:
         p.join()
-    grants = sorted(t for t in grants if start <= t < start + seconds)
-    busiest, j = 0, 0
-    for i, t in enumerate(grants):
-        while j < len(grants) and grants[j] < t + 1.0:
-            j += 1
-        busiest = max(busiest, j - i)
-    assert busiest <= 21, f"a one-second window held {busiest} grants"
-    assert len(grants) >= 0.95 * 200, f"only {len(grants)} grants in {seconds}s"
+
+    def busiest(times: list[float]) -> int:
+        times = sorted(times)
+        most, j = 0, 0
+        for i, t in enumerate(times):
+            while j < len(times) and times[j] < t + 1.0:
+                j += 1
+            most = max(most, j - i)
+        return most
+
+    # grants are decided on the server clock, one script per request: that schedule is
+    # what the limiter controls (when a stalled worker gets round to sending is not)
+    slots = [slot for slot, _ in calls if start <= slot < start + seconds]
+    assert busiest(slots) <= 20, f"a one-second window held {busiest(slots)} grants"
+    assert len(slots) >= 0.95 * 200, f"only {len(slots)} grants in {seconds}s"
 
 
 @pytest.fixture(params=["inprocess", "redis"])

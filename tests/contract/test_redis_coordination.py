@@ -90,3 +90,26 @@ def test_redis_urls_keep_nexa_options_out_of_the_client_url() -> None:
         parse_redis_url("redis://h/0?breaker_cooldown=soon")
     with pytest.raises(ConfigurationError):
         parse_redis_url("http://h/0")
+
+
+@pytest.mark.anyio
+async def test_take_with_max_wait_reserves_the_next_slot_on_the_server_clock(
+    redis_url: str,
+) -> None:
+    prefix = _prefix()
+    coordination = RedisCoordination.from_url(f"{redis_url}?prefix={prefix}")
+    rl = coordination.rate_limits
+    try:
+        first = await rl.take("acme.search", rate=2, burst=1)
+        assert first.granted and first.retry_after == 0
+        reserved = await rl.take("acme.search", rate=2, burst=1, max_wait=1.0)
+        assert reserved.granted
+        assert reserved.at == pytest.approx(first.at + 0.5, abs=1e-5)
+        assert 0 < reserved.retry_after <= 0.5
+        refused = await rl.take("acme.search", rate=2, burst=1)
+        assert not refused.granted
+        assert refused.at == pytest.approx(reserved.at + 0.5, abs=1e-5)
+        assert 0.5 < refused.retry_after <= 1.0
+    finally:
+        await _drop(coordination.client, prefix)
+        await coordination.close()
