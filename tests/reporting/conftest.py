@@ -87,8 +87,8 @@ class Fixture:
     other_tenant_case: Urn
 
 
-@pytest.fixture
-async def populated() -> Fixture:
+async def build_populated() -> Fixture:
+    """The store with the case (usable from sync tests through ``anyio.run``)."""
     clock = FixedClock(T0)
     store = MemoryStore(clock=clock.now)
     case = attrs.evolve(make_case("c-rep"), urn=CASE_URN, status=CaseStatus.BOOKING, created_at=T0)
@@ -168,3 +168,8 @@ async def populated() -> Fixture:
     other = attrs.evolve(make_case("c-tam", airline="TAM"), urn=Urn("case", "c-tam"))
     await store.cases.add(TAM, other)
     return Fixture(store, CASE_URN, other.urn)
+
+
+@pytest.fixture
+async def populated() -> Fixture:
+    return await build_populated()
