@@ -193,26 +193,36 @@ def _stage_series(
         before = _status_text(e.before.get("status")) if isinstance(e.before, Mapping) else None
         changes.append((e.at, key, before, after))
     changes.sort(key=lambda c: c[0])
+    first_before: dict[str, str | None] = {}
+    for _, key, before, _ in changes:
+        first_before.setdefault(key, before)
     state: dict[str, str] = {}
     for key, sc in known.items():
-        first = next((c for c in changes if c[1] == key), None)
-        if first is None:
+        if key not in first_before:
             state[key] = sc.status.value  # never audited: it has been in this state throughout
         else:
-            state[key] = first[2] or SubCaseStatus.PENDING.value
+            state[key] = first_before[key] or SubCaseStatus.PENDING.value
     order = [s.value for s in SubCaseStatus]
     seen = set(state.values()) | {c[3] for c in changes}
     stages = tuple([s for s in order if s in seen] + sorted(seen - set(order)))
     if not changes:
         return stages, ()
-    points: list[StagePoint] = [StagePoint(changes[0][0], Counter(state.values()))]
+    counts = Counter(state.values())
+
+    def snapshot(at: datetime) -> StagePoint:
+        return StagePoint(at, {k: v for k, v in counts.items() if v})
+
+    points: list[StagePoint] = [snapshot(changes[0][0])]
     i = 0
     while i < len(changes):
         at = changes[i][0]
         while i < len(changes) and changes[i][0] == at:
-            state[changes[i][1]] = changes[i][3]
+            _, key, _, after = changes[i]
+            counts[state[key]] -= 1
+            counts[after] += 1
+            state[key] = after
             i += 1
-        points.append(StagePoint(at, Counter(state.values())))
+        points.append(snapshot(at))
     return stages, _downsample(points)
 
 
@@ -223,7 +233,7 @@ def _downsample(points: list[StagePoint]) -> tuple[StagePoint, ...]:
     span = (end - start).total_seconds() or 1.0
     slots: dict[int, StagePoint] = {}
     for p in points:
-        slot = int((p.at - start).total_seconds() / span * (MAX_STAGE_POINTS - 1))
+        slot = int((p.at - start).total_seconds() / span * (MAX_STAGE_POINTS - 2))
         slots[slot] = p  # the last state within the slot wins
     kept = [points[0], *(slots[k] for k in sorted(slots))]
     unique: list[StagePoint] = []

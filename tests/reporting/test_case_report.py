@@ -8,11 +8,16 @@ from decimal import Decimal
 import attrs
 import pytest
 
-from nexa_adapters.reporting import build_case_report, render_case_report_html
+from nexa_adapters.memory import MemoryStore
+from nexa_adapters.reporting import (
+    MAX_STAGE_POINTS,
+    build_case_report,
+    render_case_report_html,
+)
 from nexa_core.errors import InvalidInputError, InvalidUrnError, NotFoundError
-from nexa_core.model import ReservationStatus
+from nexa_core.model import Actor, AuditEntry, ReservationStatus
 from nexa_core.runtime import FixedClock
-from nexa_core.testing import make_case
+from nexa_core.testing import make_case, make_sub_case
 from nexa_core.urn import Urn
 from tests.reporting.conftest import LAN, T0, TAM, Fixture
 from tests.reporting.htmlparse import parse_report
@@ -161,3 +166,38 @@ async def test_a_case_without_activity_still_renders(populated: Fixture) -> None
     page = parse_report(render_case_report_html(report))
     assert page.shapes("rect", "bar") == [] and "allocation" not in page.tables
     assert "No sub-case transitions recorded" in "".join(page.text)
+
+
+async def test_long_runs_are_thinned_but_keep_the_first_and_last_state() -> None:
+    store = MemoryStore()
+    case = make_case("c-long")
+    await store.cases.add(LAN, case)
+    subs = [make_sub_case(f"sc-{i}", case=case) for i in range(80)]  # 161 instants
+    for s in subs:
+        await store.sub_cases.add(LAN, s)
+    n = 0
+    for i, s in enumerate(subs):
+        for k, (a, b) in enumerate([("PENDING", "PROCESSING"), ("PROCESSING", "RESOLVED")]):
+            n += 1
+            await store.audit.append(
+                LAN,
+                AuditEntry(
+                    Urn("audit", f"a-{n}"),
+                    LAN.airline_urn,
+                    Actor(Urn("user", "system")),
+                    "sub-case.transition",
+                    s.urn,
+                    "test",
+                    T0 + timedelta(seconds=i * 10 + k * 1000),
+                    before={"status": a},
+                    after={"status": b},
+                ),
+            )
+    report = await build_case_report(store, LAN, case.urn)
+    series = report.stage_series
+    assert 100 < len(series) <= MAX_STAGE_POINTS  # thinned from 161 instants, time-evenly
+    assert dict(series[0].counts) == {"PENDING": 80}
+    assert dict(series[-1].counts) == {"RESOLVED": 80}
+    assert series[-1].at == T0 + timedelta(seconds=79 * 10 + 1000)
+    assert all(sum(p.counts.values()) == 80 for p in series)
+    assert [p.at for p in series] == sorted(p.at for p in series)
