@@ -62,9 +62,11 @@ def open_store(store_url: str | None, config: str | None = None) -> Any:
     """The operational store for ``store_url`` (or the resolved settings), via the plugins."""
     from nexa_adapters.plugins import get_plugin_manager
     from nexa_adapters.settings import Settings
-    from nexa_core.errors import ConfigurationError
+    from nexa_core.errors import ConfigurationError, InvalidInputError
     from nexa_core.runtime import SystemClock, UuidIds
 
+    if config is not None and not Path(config).is_file():
+        raise InvalidInputError(f"settings file {config} does not exist", path=config)
     settings = Settings.load(config, store_url=store_url)
     pm = get_plugin_manager()
     options = {

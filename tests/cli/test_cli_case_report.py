@@ -156,3 +156,44 @@ def test_unknown_store_url_is_a_configuration_error(tmp_path: Path) -> None:
     )
     assert result.exit_code == 6
     assert "nosuch://x" in _one_line_error(result)
+
+
+def test_missing_settings_file_exits_2(tmp_path: Path) -> None:
+    result = runner.invoke(
+        app,
+        [
+            "case",
+            "report",
+            "urn:case:c-1",
+            "--html",
+            str(tmp_path / "r.html"),
+            "--airline",
+            "LAN",
+            "--config",
+            str(tmp_path / "nope.toml"),
+        ],
+    )
+    assert result.exit_code == 2
+    assert "nope.toml does not exist" in _one_line_error(result)
+
+
+def test_settings_file_names_the_store(tmp_path: Path) -> None:
+    config = tmp_path / "nexa.toml"
+    config.write_text('[nexa]\nstore_url = "memory://"\n', encoding="utf-8")
+    result = runner.invoke(
+        app,
+        [
+            "case",
+            "report",
+            "urn:case:c-1",
+            "--html",
+            str(tmp_path / "r.html"),
+            "--airline",
+            "LAN",
+            "--config",
+            str(config),
+        ],
+    )
+    # the memory store from the file is empty: the case is unknown (not a config error)
+    assert result.exit_code == 3
+    assert "urn:case:c-1 not found" in _one_line_error(result)
