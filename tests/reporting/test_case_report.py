@@ -201,3 +201,41 @@ async def test_long_runs_are_thinned_but_keep_the_first_and_last_state() -> None
     assert series[-1].at == T0 + timedelta(seconds=79 * 10 + 1000)
     assert all(sum(p.counts.values()) == 80 for p in series)
     assert [p.at for p in series] == sorted(p.at for p in series)
+
+
+class _ReadRecorder:
+    """Exposes only the OperationalStore port's stores and records every call."""
+
+    def __init__(self, inner: MemoryStore) -> None:
+        self.inner = inner
+        self.calls: list[str] = []
+
+    def __getattr__(self, table: str) -> object:
+        port = getattr(self.inner, table)
+        recorder = self
+
+        class _Port:
+            def __getattr__(self, method: str) -> object:
+                fn = getattr(port, method)
+
+                async def call(*args: object, **kwargs: object) -> object:
+                    recorder.calls.append(f"{table}.{method}")
+                    return await fn(*args, **kwargs)
+
+                return call
+
+        return _Port()
+
+
+async def test_the_builder_only_reads_through_the_store_port(populated: Fixture) -> None:
+    recorder = _ReadRecorder(populated.store)
+    report = await build_case_report(recorder, LAN, populated.case_urn)
+    assert set(recorder.calls) == {
+        "cases.get",
+        "sub_cases.find",
+        "reservations.find",
+        "reviews.find",
+        "waves.find",
+        "audit.query",
+    }
+    assert report.sub_cases == 4
