@@ -197,3 +197,43 @@ def test_settings_file_names_the_store(tmp_path: Path) -> None:
     # the memory store from the file is empty: the case is unknown (not a config error)
     assert result.exit_code == 3
     assert "urn:case:c-1 not found" in _one_line_error(result)
+
+
+def test_report_from_a_sqlite_store_filled_by_an_earlier_process(tmp_path: Path) -> None:
+    from nexa_adapters.plugins import get_plugin_manager
+
+    pm = get_plugin_manager()
+    if pm.get_plugin("sql") is None:
+        pytest.skip("the sql store plugin is not installed")
+    url = f"sqlite:///{tmp_path / 'nexa.db'}"
+
+    async def fill() -> None:
+        store = pm.hook.nexa_store_from_url(url=url, options={})
+        try:
+            await build_populated(store)
+        finally:
+            await store.close()
+
+    anyio.run(fill)
+    out = tmp_path / "report.html"
+    result = runner.invoke(
+        app,
+        [
+            "case",
+            "report",
+            "urn:case:c-rep",
+            "--html",
+            str(out),
+            "--airline",
+            "LAN",
+            "--store-url",
+            url,
+            "--json",
+        ],
+    )
+    assert result.exit_code == 0, result.output
+    summary = json.loads(result.stdout)
+    assert (summary["hotels"], summary["passengers_accommodated"]) == (2, 6)
+    assert summary["cost"] == {"USD": "600.75"}
+    page = parse_report(out.read_text(encoding="utf-8"))
+    assert len(page.shapes("polyline", "series")) == 5

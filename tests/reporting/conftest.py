@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
+from typing import Any
 
 import attrs
 import pytest
@@ -82,15 +83,16 @@ def _audit(n: int, entity: Urn, before: str | None, after: str, minutes: int) ->
 
 @attrs.frozen
 class Fixture:
-    store: MemoryStore
+    store: Any
     case_urn: Urn
     other_tenant_case: Urn
 
 
-async def build_populated() -> Fixture:
-    """The store with the case (usable from sync tests through ``anyio.run``)."""
-    clock = FixedClock(T0)
-    store = MemoryStore(clock=clock.now)
+async def build_populated(store: Any = None) -> Fixture:
+    """Fill ``store`` (a fresh MemoryStore by default) with the case; usable from sync tests
+    through ``anyio.run``."""
+    if store is None:
+        store = MemoryStore(clock=FixedClock(T0).now)
     case = attrs.evolve(make_case("c-rep"), urn=CASE_URN, status=CaseStatus.BOOKING, created_at=T0)
     await store.cases.add(LAN, case)
     subs = []
