@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Sequence
-from datetime import UTC, date, datetime
+from datetime import date
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -205,7 +205,7 @@ async def open_case(nexa: Nexa, manifest_doc: dict[str, Any], policy_doc: Any) -
                 action="case.opened",
                 entity_urn=case_urn,
                 reason=f"manifest {manifest.external_event_id}",
-                at=datetime.now(UTC),
+                at=now,
                 after={"status": case.status.value, "rooms_needed": total_rooms},
             ),
         )
