@@ -66,6 +66,7 @@ __all__ = [
     "install_denial_sink",
     "record_denial",
     "requires",
+    "requires_passenger",
     "tenant_of",
 ]
 
@@ -225,6 +226,7 @@ class ServiceDeclaration:
     case_arg: str | None = None
     passengers: bool = False
     partner_scopes: frozenset[str] = frozenset()
+    passengers_only: bool = False
 
 
 #: qualified service name → declaration, filled by :func:`requires`
@@ -242,15 +244,17 @@ def decide(
 ) -> str | None:
     """Why ``principal`` may not call the service (``None``: allowed)."""
     if principal.kind is PrincipalKind.PASSENGER:
-        if not decl.passengers or decl.case_arg is None:
+        if not decl.passengers:
             return "passengers may not call this service"
-        if (
-            principal.case_urn is None
-            or case_urn is None
-            or case_urn.base != principal.case_urn.base
+        if principal.case_urn is None:
+            return "the passenger token is not scoped to a case"
+        if decl.case_arg is not None and (
+            case_urn is None or case_urn.base != principal.case_urn.base
         ):
             return "the passenger token is scoped to another case"
         return None
+    if decl.passengers_only:
+        return "only passengers holding a case-scoped token may call this service"
     if principal.kind is PrincipalKind.PARTNER:
         if not decl.partner_scopes:
             return "partners may not call this service"
@@ -386,16 +390,22 @@ def requires(
     case_arg: str | None = None,
     passengers: bool = False,
     partner_scopes: frozenset[str] | set[str] | tuple[str, ...] = frozenset(),
+    passengers_only: bool = False,
 ) -> Callable[[Callable[P, Awaitable[R]]], Callable[P, Awaitable[R]]]:
     """Declare and enforce who may call an async application service.
 
     The function takes a ``principal: Principal`` parameter (keyword recommended).
     ``minimum=FINANCE_AUDIT`` implies ``read_only``. ``airport_arg``/``case_arg`` name
     parameters holding the airport (IATA or URN) and the case URN the call acts on.
+    ``passengers_only`` (see :func:`requires_passenger`) admits passenger tokens only; when
+    such a service has no ``case_arg`` its body must check the token's case after loading
+    the record (a record of another case is :class:`NotFoundError`).
     """
     if minimum is Role.FINANCE_AUDIT:
         read_only = True
-    if passengers and case_arg is None:
+    if passengers_only:
+        passengers = True
+    if passengers and case_arg is None and not passengers_only:
         raise ConfigurationError("a passenger-callable service must declare case_arg")
 
     def decorate(fn: Callable[P, Awaitable[R]]) -> Callable[P, Awaitable[R]]:
@@ -414,6 +424,7 @@ def requires(
             case_arg,
             passengers,
             frozenset(partner_scopes),
+            passengers_only,
         )
         SERVICES[name] = decl
         SERVICE_ROLES[name] = minimum
@@ -448,3 +459,14 @@ def requires(
         return wrapper
 
     return decorate
+
+
+def requires_passenger(
+    case_arg: str | None = None,
+) -> Callable[[Callable[P, Awaitable[R]]], Callable[P, Awaitable[R]]]:
+    """Declare a passenger-only service (operators, partners and workers are denied).
+
+    With ``case_arg`` the guard checks the token's case; without it the body must (e.g.
+    load the sub-case and compare its case to ``principal.case_urn``).
+    """
+    return requires(Role.SYSTEM, case_arg=case_arg, passengers_only=True)

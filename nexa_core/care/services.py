@@ -20,7 +20,7 @@ from typing import Any
 
 import attrs
 
-from nexa_core.auth import Principal, PrincipalKind
+from nexa_core.auth import Principal, PrincipalKind, requires_passenger
 from nexa_core.care.context import CareContext, CareDeps, RenderedMessage, TransportVendor
 from nexa_core.care.meals import CardEvent, CardEventKind, CardLedger, CardReconciliation, meal_plan
 from nexa_core.care.notifications import (
@@ -1503,6 +1503,7 @@ async def _passenger_sub_case(
     return tenant, sc
 
 
+@requires_passenger()
 async def accept_offer(
     deps: CareDeps, principal: Principal, sub_case_urn: Urn, *, context: CareContext
 ) -> SubCase:
@@ -1528,6 +1529,7 @@ async def accept_offer(
     return updated
 
 
+@requires_passenger()
 async def decline_offer(
     deps: CareDeps,
     principal: Principal,
@@ -1562,6 +1564,7 @@ async def decline_offer(
     return updated
 
 
+@requires_passenger()
 async def request_transport(
     deps: CareDeps, principal: Principal, sub_case_urn: Urn, *, context: CareContext
 ) -> tuple[Transfer, ...]:
