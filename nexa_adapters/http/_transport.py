@@ -10,8 +10,9 @@ from typing import Any
 
 import attrs
 
+from nexa_adapters.documents.safe_json import LIMITS, load_json
 from nexa_adapters.http._base import HttpAdapter
-from nexa_core.errors import NotFoundError, WebhookVerificationError
+from nexa_core.errors import InvalidInputError, NotFoundError, WebhookVerificationError
 from nexa_core.model import Money, TransferStatus
 from nexa_core.ports import TransferDispatch, TransferQuote, TransferRequest
 from nexa_core.urn import Urn
@@ -94,11 +95,21 @@ class RideHailingAdapter(HttpAdapter):
     async def verify_webhook(
         self, tenant: Urn, body: bytes, headers: Mapping[str, str]
     ) -> TransferUpdate:
-        """Verify the signature first, then map the state; WebhookVerificationError otherwise."""
+        """Verify the signature first, then map the state; WebhookVerificationError otherwise.
+
+        The body is size-capped before the signature check and decoded with the safe loader
+        (depth, NaN, duplicate keys, hidden characters) before the state is read.
+        """
+        limits = LIMITS["webhook"]
+        if len(body) > limits.max_bytes:
+            raise WebhookVerificationError(
+                f"{self.vendor} webhook body is larger than {limits.max_bytes} bytes"
+            )
         await self._verify(tenant, body, headers)
         try:
+            load_json(body, limits=limits, what=f"{self.vendor} webhook")
             event_id, ref, state, at = self._event(body)
-        except (ValueError, KeyError, TypeError):
+        except (InvalidInputError, ValueError, KeyError, TypeError, AttributeError):
             raise WebhookVerificationError(f"{self.vendor} webhook body is malformed") from None
         status = self.STATES.get(state.lower())
         if status is None:

@@ -30,6 +30,7 @@ from typing import Any
 import attrs
 import httpx
 
+from nexa_adapters.documents.safe_json import LIMITS, load_json
 from nexa_adapters.http._base import HttpAdapter
 from nexa_adapters.http._oauth import TokenCache
 from nexa_adapters.http._resilience import parse_json, parse_model
@@ -274,8 +275,10 @@ class PomeloCards(HttpAdapter):
         if not hmac.compare_digest(expected.encode(), sig.strip().encode()):
             raise WebhookVerificationError("Pomelo webhook signature does not match")
         try:
-            event = dto.TransactionEvent.model_validate(json.loads(body))
-        except (ValueError, TypeError):
+            event = dto.TransactionEvent.model_validate(
+                load_json(body, limits=LIMITS["webhook"], what="Pomelo webhook")
+            )
+        except (InvalidInputError, ValueError, TypeError):
             raise WebhookVerificationError(
                 "Pomelo webhook body does not match the contract"
             ) from None
