@@ -32,17 +32,28 @@ UBER_ENV = {
     "NEXA_SECRET__LAN__UBER__CLIENT_SECRET": "ub-csecret",
 }
 
-scalars = st.one_of(
-    st.none(), st.booleans(), st.integers(), st.floats(), st.text(max_size=12)
-)
+scalars = st.one_of(st.none(), st.booleans(), st.integers(), st.floats(), st.text(max_size=12))
 values = st.recursive(
     scalars,
-    lambda inner: st.lists(inner, max_size=3)
-    | st.dictionaries(
-        st.sampled_from(["id", "journey", "state", "created_at", "meta", "event_id",
-                         "resource_id", "status", "x"]),
-        inner,
-        max_size=4,
+    lambda inner: (
+        st.lists(inner, max_size=3)
+        | st.dictionaries(
+            st.sampled_from(
+                [
+                    "id",
+                    "journey",
+                    "state",
+                    "created_at",
+                    "meta",
+                    "event_id",
+                    "resource_id",
+                    "status",
+                    "x",
+                ]
+            ),
+            inner,
+            max_size=4,
+        )
     ),
     max_leaves=12,
 )
