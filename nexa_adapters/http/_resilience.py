@@ -57,6 +57,7 @@ from nexa_core.errors import (
     TransientProviderError,
 )
 from nexa_core.ports import CircuitBreakers, RateLimiter
+from nexa_core.tracing import carrier, partner_call
 from nexa_core.urn import Urn
 
 __all__ = [
@@ -300,11 +301,13 @@ class ResilientClient:
     async def _send(
         self, method: str, path: str, headers: HeaderFactory | None, operation: str, **kw: Any
     ) -> httpx.Response:
-        hdrs = dict(await headers()) if headers else {}
+        # W3C trace context + correlation URN first; the partner's own headers win
+        hdrs = {**carrier(), **(dict(await headers()) if headers else {})}
         self.attempts += 1
         started = time.perf_counter()
         try:
-            response = await self._http.request(method, path, headers=hdrs, **kw)
+            with partner_call(self.vendor, operation):
+                response = await self._http.request(method, path, headers=hdrs, **kw)
         except (httpx.ConnectError, httpx.ConnectTimeout) as exc:
             log.warning("%s %s: %s", self.vendor, operation, type(exc).__name__)
             cls = (

@@ -382,3 +382,48 @@ def test_prometheus_metrics_drive_the_client_library_api() -> None:
     assert calls[0] == ("create", ("nexa_stage", ("outcome", "stage")))
     assert [c[0] for c in calls] == ["create", "inc", "inc", "create", "observe"]
     assert m.render() == "# exposition\n"
+
+
+@pytest.mark.anyio
+async def test_partner_adapters_propagate_the_trace_and_count_calls(
+    metrics: InProcessMetrics,
+) -> None:
+    from nexa_adapters.http import ResilientClient, RetryPolicy
+
+    seen: list[httpx.Headers] = []
+
+    async def handler(request: httpx.Request) -> httpx.Response:
+        seen.append(request.headers)
+        return httpx.Response(200, json={})
+
+    async def no_sleep(_: float) -> None:
+        return None
+
+    client = ResilientClient(
+        "hotelbeds",
+        "https://api.hotelbeds.example",
+        policy=RetryPolicy(attempts=1),
+        transport=httpx.MockTransport(handler),
+        sleep=no_sleep,
+    )
+
+    async def partner_headers() -> dict[str, str]:
+        return {"Api-Key": "k"}
+
+    with bind_correlation(CORR):
+        await client.request(
+            "GET",
+            "/hotels",
+            tenant=Urn("airline", "LAN"),
+            operation="search",
+            headers=partner_headers,
+        )
+    assert seen[0]["traceparent"].split("-")[1] == CORR.id
+    assert seen[0][CORRELATION_HEADER] == str(CORR) and seen[0]["Api-Key"] == "k"
+    assert (
+        metrics.value(
+            "nexa_partner_calls_total", partner="hotelbeds", operation="search", outcome="ok"
+        )
+        == 1
+    )
+    assert metrics.count("nexa_partner_seconds", partner="hotelbeds", operation="search") == 1
