@@ -427,3 +427,33 @@ async def test_a_bad_reason_changes_nothing(reason: str, error: type) -> None:
     assert case.status is CaseStatus.OPEN and case.version == 1
     assert await store.audit.query(lan, AuditQuery()) == []
     assert await store.outbox.read_after(0) == []
+
+
+# --------------------------------------------------------------------------- policies
+
+POLICY_FILES = sorted(
+    (Path(__file__).resolve().parents[2] / "examples" / "policies").glob("*.yaml")
+)
+
+
+@pytest.mark.parametrize("path", POLICY_FILES, ids=lambda p: p.name)
+def test_the_example_policies_load_through_the_safe_loader(path: Path) -> None:
+    from nexa_adapters.documents.policy import parse_policies
+
+    assert parse_policies(read_document(str(path), kind="policy"))
+
+
+@FUZZ
+@given(st.sampled_from(POLICY_FILES), st.data())
+def test_a_mutated_policy_parses_or_fails_with_a_typed_error(
+    path: Path, data: st.DataObject
+) -> None:
+    from nexa_adapters.documents.policy import parse_policies
+
+    doc = load_yaml(path.read_bytes(), limits=LIMITS["policy"])
+    target = data.draw(st.sampled_from(_paths(doc)))
+    _set(doc, target, data.draw(hostile_values))
+    before = copy.deepcopy(doc)
+    with contextlib.suppress(InvalidInputError):
+        parse_policies(doc)
+    assert doc == before
