@@ -27,7 +27,7 @@ import enum
 import functools
 import inspect
 import logging
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Iterable
 from typing import Any, ParamSpec, Protocol, TypeVar
 
 import attrs
@@ -120,6 +120,14 @@ def _airline(_: Any, __: Any, value: Urn) -> None:
         raise AuthenticationError("principal has no airline (tenant) URN")
 
 
+def _roles(value: Iterable[Role]) -> frozenset[Role]:
+    return frozenset(value)
+
+
+def _scopes(value: Iterable[str]) -> frozenset[str]:
+    return frozenset(value)
+
+
 def _airports(value: Any) -> frozenset[str] | None:
     if value is None:
         return None
@@ -134,10 +142,10 @@ class Principal:
     kind: PrincipalKind
     subject: Urn
     airline_urn: Urn = attrs.field(validator=_airline)
-    roles: frozenset[Role] = attrs.field(default=frozenset(), converter=frozenset)
+    roles: frozenset[Role] = attrs.field(default=frozenset(), converter=_roles)
     airports: frozenset[str] | None = attrs.field(default=None, converter=_airports)
     case_urn: Urn | None = None  # passenger tokens are scoped to one case
-    scopes: frozenset[str] = attrs.field(default=frozenset(), converter=frozenset)
+    scopes: frozenset[str] = attrs.field(default=frozenset(), converter=_scopes)
     token_id: str | None = attrs.field(default=None, repr=False)
 
     @property
