@@ -10,6 +10,7 @@ unchanged; every ``find`` must return precisely the caller's records. Subclass i
         async def make_store(self, clock):
             return await MyStore.connect(..., clock=clock.now)
 
+    MyStoreIsolation.TestCase.settings = ISOLATION_SETTINGS
     test_my_store_isolation = MyStoreIsolation.TestCase
 """
 
@@ -43,7 +44,7 @@ from nexa_core.tenancy import TenantContext
 from nexa_core.testing.samples import SAMPLES, sample
 from nexa_core.urn import Urn
 
-__all__ = ["TENANTS", "TenantIsolationMachine"]
+__all__ = ["ISOLATION_SETTINGS", "TENANTS", "TenantIsolationMachine"]
 
 T = TypeVar("T")
 TENANTS = ("LAN", "TAM")
@@ -305,6 +306,5 @@ class TenantIsolationMachine(RuleBasedStateMachine):
                     assert dict(self.run(self.snapshots.get(ctx(tenant), urn))) == want
 
 
-TenantIsolationMachine.TestCase.settings = settings(
-    max_examples=20, stateful_step_count=25, deadline=None
-)
+#: bounded for CI; apply to a subclass with ``MyIsolation.TestCase.settings = ISOLATION_SETTINGS``
+ISOLATION_SETTINGS = settings(max_examples=20, stateful_step_count=25, deadline=None)

@@ -10,7 +10,7 @@ from typing import Any
 
 from nexa_adapters.memory import MemorySnapshotStore, MemoryStore
 from nexa_core.runtime import FixedClock
-from nexa_core.testing.isolation import TenantIsolationMachine
+from nexa_core.testing.isolation import ISOLATION_SETTINGS, TenantIsolationMachine
 
 
 class MemoryIsolation(TenantIsolationMachine):
@@ -21,4 +21,5 @@ class MemoryIsolation(TenantIsolationMachine):
         return MemorySnapshotStore()
 
 
+MemoryIsolation.TestCase.settings = ISOLATION_SETTINGS
 test_two_tenants_never_cross_in_memory = MemoryIsolation.TestCase
