@@ -16,7 +16,7 @@ policy_app = typer.Typer(help="Validate and explain policy documents.", no_args_
 def _load(path: str) -> list[Any]:
     from nexa_adapters.documents.policy import parse_policies
 
-    return parse_policies(read_document(path))
+    return parse_policies(read_document(path, kind="policy"))
 
 
 @policy_app.command("validate")

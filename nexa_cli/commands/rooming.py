@@ -46,9 +46,9 @@ def rooming(
     from nexa_core.policy import Policy, PolicyContext
     from nexa_core.rooming import plan_rooms
 
-    manifest = parse_manifest(read_document(pnr_file))
+    manifest = parse_manifest(read_document(pnr_file, kind="manifest"))
     policy = (
-        parse_policy(read_document(policy_file))
+        parse_policy(read_document(policy_file, kind="policy"))
         if policy_file
         else Policy("default", PolicyContext(), frozenset(Tier))
     )
