@@ -8,6 +8,9 @@ Vendor teams and adapter authors subclass the contract suites::
         @pytest.fixture
         async def store(self):
             yield MyStore(...)
+
+Suites: ``contracts.OperationalStoreContract``, ``contracts.SnapshotStoreContract`` and
+``coordination.CoordinationContract`` (holds, locks, rate limits, breakers).
 """
 
 from nexa_core.testing.builders import make_case, make_group, make_passenger, make_sub_case
