@@ -9,8 +9,10 @@ Vendor teams and adapter authors subclass the contract suites::
         async def store(self):
             yield MyStore(...)
 
-Suites: ``contracts.OperationalStoreContract``, ``contracts.SnapshotStoreContract`` and
-``coordination.CoordinationContract`` (holds, locks, rate limits, breakers).
+Store suites: ``contracts.OperationalStoreContract``, ``contracts.SnapshotStoreContract``
+and ``coordination.CoordinationContract`` (holds, locks, rate limits, breakers).
+Provider plugins are certified with :mod:`nexa_core.testing.providers` (hotel, booking,
+payment, transport and notification suites) the same way.
 """
 
 from nexa_core.testing.builders import make_case, make_group, make_passenger, make_sub_case
