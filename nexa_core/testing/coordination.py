@@ -191,6 +191,19 @@ class CoordinationContract:
         await holds.set_inventory(LAN, _offer(), 4, ttl=LONG)
         assert await holds.available(LAN, _offer()) == 1
 
+    async def test_inventory_redeclared_below_what_is_taken_reports_the_shortfall(
+        self, coordination: Any
+    ) -> None:
+        holds = coordination.holds
+        await holds.set_inventory(LAN, _offer(), 3, ttl=LONG)
+        await holds.acquire(LAN, _offer(), _attempt(1), 3, ttl=LONG)
+        await holds.set_inventory(LAN, _offer(), 1, ttl=LONG)  # the partner sold some
+        assert await holds.available(LAN, _offer()) == -2
+        with pytest.raises(CapacityError):
+            await holds.acquire(LAN, _offer(), _attempt(2), 1, ttl=LONG)
+        await holds.release(LAN, _offer(), _attempt(1))
+        assert await holds.available(LAN, _offer()) == 1
+
     async def test_holds_of_tenants_are_isolated(self, coordination: Any) -> None:
         holds = coordination.holds
         await holds.set_inventory(LAN, _offer(), 1, ttl=LONG)
