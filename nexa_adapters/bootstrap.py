@@ -38,7 +38,7 @@ class Nexa:
 
     async def aclose(self) -> None:
         """Close stores and connections."""
-        for res in (self.store, self.coordination):
+        for res in (self.store, self.snapshots, self.coordination):
             close = getattr(res, "close", None)
             if close is not None:
                 await close()

@@ -286,6 +286,8 @@ class RedisRateLimiter:
         if not isinstance(key, str) or not key:
             raise InvalidInputError("a rate-limit key is required", field="key")
         limit, window = bucket_shape(rate, burst)
+        if not isinstance(max_wait, int | float) or not 0 <= max_wait < 86_400:
+            raise InvalidInputError("max_wait must be between 0 and a day", field="max_wait")
         res = await self._take(
             keys=[f"{self._prefix}:rate:{{{key}}}"],
             args=[limit, round(window * 1_000_000), round(max_wait * 1_000_000)],

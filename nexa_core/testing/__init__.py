@@ -9,6 +9,8 @@ Vendor teams and adapter authors subclass the contract suites::
         async def store(self):
             yield MyStore(...)
 
+Store suites: ``contracts.OperationalStoreContract``, ``contracts.SnapshotStoreContract``
+and ``coordination.CoordinationContract`` (holds, locks, rate limits, breakers).
 Provider plugins are certified with :mod:`nexa_core.testing.providers` (hotel, booking,
 payment, transport and notification suites) the same way.
 """

@@ -100,7 +100,7 @@ async def test_racing_processes_with_crashes_and_expiries_never_oversell_and_los
         while sum(counts) < target or any(p.is_alive() for p in procs):
             assert time.monotonic() < deadline, f"only {sum(counts)} acquisitions"
             # zero oversell, observed while the race runs: live holds + confirmed <= inventory
-            for n in rng.sample(range(OFFERS), 10):
+            for n in rng.sample(range(OFFERS), 5):
                 lowest = min(lowest, await holds.available(LAN, workers.offer_urn(n)))
                 declared, used = await _raw_usage(redis_coordination, workers.offer_urn(n))
                 if used > declared:
@@ -112,7 +112,7 @@ async def test_racing_processes_with_crashes_and_expiries_never_oversell_and_los
                 procs[victim] = spawn()
                 kills += 1
                 next_kill = sum(counts) + rng.uniform(0.03, 0.1) * target
-            await anyio.sleep(0.05)
+            await anyio.sleep(0.1)
     finally:
         for p in procs:
             p.kill()
@@ -179,6 +179,7 @@ async def test_six_processes_share_one_bucket_of_20_per_second(
     # grants are decided on the server clock, one script per request: that schedule is
     # what the limiter controls (when a stalled worker gets round to sending is not)
     slots = [slot for slot, _ in calls if start <= slot < start + seconds]
+    print(f"{len(slots)} grants in {seconds}s, busiest one-second window {busiest(slots)}")
     assert busiest(slots) <= 20, f"a one-second window held {busiest(slots)} grants"
     assert len(slots) >= 0.95 * 200, f"only {len(slots)} grants in {seconds}s"
 

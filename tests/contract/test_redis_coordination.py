@@ -2,7 +2,9 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import AsyncIterator
+from datetime import timedelta
 
+import anyio
 import pytest
 import redis.asyncio as aioredis
 
@@ -112,4 +114,25 @@ async def test_take_with_max_wait_reserves_the_next_slot_on_the_server_clock(
         assert 0.5 < refused.retry_after <= 1.0
     finally:
         await _drop(coordination.client, prefix)
+        await coordination.close()
+
+
+@pytest.mark.anyio
+async def test_an_offer_leaves_no_keys_behind_once_its_ttl_and_holds_have_passed(
+    redis_url: str,
+) -> None:
+    prefix = _prefix()
+    coordination = RedisCoordination.from_url(f"{redis_url}?prefix={prefix}")
+    holds, client = coordination.holds, coordination.client
+    offer = Urn("offer", "of-1")
+    try:
+        await holds.set_inventory(LAN, offer, 3, ttl=timedelta(milliseconds=300))
+        await holds.acquire(LAN, offer, Urn("hold-attempt", "h-1"), 1, ttl=timedelta(seconds=1))
+        await holds.acquire(LAN, offer, Urn("hold-attempt", "h-2"), 1, ttl=timedelta(seconds=1))
+        await holds.confirm(LAN, offer, Urn("hold-attempt", "h-2"))
+        assert [k async for k in client.scan_iter(match=f"{prefix}:*")]
+        await anyio.sleep(1.3)
+        assert [k async for k in client.scan_iter(match=f"{prefix}:*")] == []
+    finally:
+        await _drop(client, prefix)
         await coordination.close()
