@@ -9,7 +9,6 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import sqlalchemy as sa
 from alembic import command
 from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
@@ -48,11 +47,3 @@ def current(engine: Engine) -> str | None:
     with engine.connect() as conn:
         ctx = MigrationContext.configure(conn, opts={"version_table": VERSION_TABLE})
         return ctx.get_current_revision()
-
-
-def _url_for_display(engine: Engine) -> str:
-    return engine.url.render_as_string(hide_password=True)
-
-
-def _exists(engine: Engine) -> bool:
-    return sa.inspect(engine).has_table(VERSION_TABLE)
