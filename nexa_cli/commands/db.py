@@ -8,7 +8,8 @@ import sqlalchemy as sa
 import typer
 
 from nexa_adapters.settings import Settings
-from nexa_adapters.sql import create_sql_engine, current, head, upgrade
+from nexa_adapters.sql import create_sql_engine
+from nexa_adapters.sql.migrate import current, head, upgrade
 from nexa_cli._common import emit, fail, handle_errors
 
 db_app = typer.Typer(help="Operational database schema (Alembic migrations).", no_args_is_help=True)

@@ -10,7 +10,8 @@ import pytest
 import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
-from nexa_adapters.sql import create_sql_engine, upgrade
+from nexa_adapters.sql import create_sql_engine
+from nexa_adapters.sql.migrate import upgrade
 
 #: every table the operational schema owns (emptied between PostgreSQL tests)
 TABLES = (

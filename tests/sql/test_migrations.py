@@ -10,8 +10,8 @@ from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
 from sqlalchemy.engine import Engine
 
-from nexa_adapters.sql import create_sql_engine, current, head, upgrade
-from nexa_adapters.sql.migrate import VERSION_TABLE
+from nexa_adapters.sql import create_sql_engine
+from nexa_adapters.sql.migrate import VERSION_TABLE, current, head, upgrade
 from nexa_adapters.sql.schema import METADATA
 
 
