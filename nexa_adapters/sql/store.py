@@ -23,7 +23,9 @@ Design:
 
 from __future__ import annotations
 
+import contextlib
 import json
+import re
 from collections.abc import AsyncIterator, Callable, Mapping
 from contextlib import asynccontextmanager
 from datetime import datetime, timedelta
@@ -89,6 +91,25 @@ def _col(value: object) -> str | None:
     return str(value)
 
 
+#: 13+ digits with optional single space/dash separators: a superset of what
+#: :func:`nexa_core.pii.find_card_numbers` accepts (digits, spaces and dashes are never
+#: escaped in JSON, so a card number in any string value shows up in the JSON text).
+_DIGIT_RUN = re.compile(r"[0-9](?:[ -]?[0-9]){12}")
+
+
+def _reject_card_numbers(doc: Any) -> None:
+    """:func:`reject_card_numbers`, with a one-pass pre-check over the JSON text."""
+    if _DIGIT_RUN.search(json.dumps(doc, default=str)) is not None:
+        reject_card_numbers(doc)
+
+
+#: aggregate → the names of its indexed columns
+_INDEXED: dict[str, tuple[str, ...]] = {
+    name: tuple(c.name for c in t.columns if c.name not in ("urn", "airline_urn", "version", "doc"))
+    for name, t in TABLES.items()
+}
+
+
 def _key(urn: Urn) -> str:
     return str(without_status(urn))
 
@@ -142,6 +163,17 @@ def create_sql_engine(url: str, **kwargs: Any) -> Engine:
     )
 
 
+class _TableStatements:
+    """An aggregate table's hot statements, built once (parameters bound per call)."""
+
+    def __init__(self, t: sa.Table, insert: Callable[[sa.Table], Any]) -> None:
+        key = (t.c.urn == sa.bindparam("k_urn"), t.c.airline_urn == sa.bindparam("k_airline"))
+        self.add = insert(t).on_conflict_do_nothing().returning(t.c.version)
+        self.get = sa.select(t.c.doc, t.c.version).where(*key)
+        self.update = sa.update(t).where(*key, t.c.version == sa.bindparam("k_version"))
+        self.probe = sa.select(t.c.version).where(*key)
+
+
 class _Db:
     """The engine and what every store object needs to know about it."""
 
@@ -150,15 +182,49 @@ class _Db:
         self.clock = clock
         self.postgres = engine.dialect.name == "postgresql"
         self.insert = pg_dialect.insert if self.postgres else sqlite_dialect.insert
+        self.statements = {name: _TableStatements(t, self.insert) for name, t in TABLES.items()}
+
+
+@attrs.frozen
+class _Pending:
+    """An insert whose result nobody waits for (audit, outbox), queued until needed."""
+
+    table: sa.Table
+    values: dict[str, Any]
+    lock: bool = False  # an outbox row: take the outbox lock first (PostgreSQL)
+
+    def raw(self) -> tuple[str, tuple[Any, ...]]:
+        """The psycopg form (pipeline mode bypasses SQLAlchemy's bind processing)."""
+        from psycopg.types.json import Jsonb
+
+        names = sorted(self.values)
+        sql = (
+            f"INSERT INTO {self.table.name} ({', '.join(names)}) "
+            f"VALUES ({', '.join(['%s'] * len(names))})"
+        )
+        args = tuple(Jsonb(self.values[n]) if n == "doc" else self.values[n] for n in names)
+        return sql, args
+
+
+_LOCK = sa.select(sa.func.pg_advisory_xact_lock(OUTBOX_LOCK_KEY))
+_INSERT = {t: t.insert() for t in (AUDIT, OUTBOX)}
 
 
 class _Scope:
-    """Where statements run: a pinned connection in a transaction, else one per call."""
+    """Where statements run: a pinned connection in a transaction, else one per call.
+
+    Inside a transaction, audit and outbox inserts are queued (their outcome cannot
+    change the caller's next step) and written just before the next statement or at
+    commit. On PostgreSQL the commit sends them, the outbox lock and ``COMMIT`` in one
+    pipeline: a state change costs two round trips (the versioned UPDATE, then the
+    pipeline), and the outbox lock is held only from the pipeline to the commit.
+    """
 
     def __init__(self, db: _Db, in_tx: bool) -> None:
         self.db = db
         self.in_tx = in_tx
         self.conn: Connection | None = None
+        self.pending: list[_Pending] = []
 
     def _pinned(self) -> Connection:
         if self.conn is None:
@@ -167,6 +233,19 @@ class _Scope:
             conn.begin()
             self.conn = conn
         return self.conn
+
+    def _flush(self, conn: Connection) -> None:
+        pending, self.pending = self.pending, []
+        if self.db.postgres and any(p.lock for p in pending):
+            conn.execute(_LOCK)
+        for p in pending:
+            conn.execute(_INSERT[p.table], p.values)
+
+    def _in_tx(self, fn: Callable[[Connection], T]) -> T:
+        conn = self._pinned()
+        if self.pending:
+            self._flush(conn)
+        return fn(conn)
 
     def _own(self, fn: Callable[[Connection], T], write: bool) -> T:
         with self.db.engine.connect() as conn:
@@ -177,20 +256,59 @@ class _Scope:
 
     async def run(self, fn: Callable[[Connection], T], *, write: bool) -> T:
         if self.in_tx:
-            return await anyio.to_thread.run_sync(lambda: fn(self._pinned()))
+            return await anyio.to_thread.run_sync(self._in_tx, fn)
         return await anyio.to_thread.run_sync(self._own, fn, write)
 
+    async def insert(self, pending: _Pending) -> None:
+        """Insert now (own transaction) or, inside a transaction, before what follows."""
+        if self.in_tx:
+            self.pending.append(pending)
+            return
+
+        postgres = self.db.postgres
+
+        def op(conn: Connection) -> None:
+            if postgres and pending.lock:
+                conn.execute(_LOCK)
+            conn.execute(_INSERT[pending.table], pending.values)
+
+        await self.run(op, write=True)
+
     def finish(self, commit: bool) -> None:
-        conn, self.conn = self.conn, None
+        if not commit:
+            self.pending.clear()
+            if self.conn is None:
+                return
+        conn = self._pinned() if self.pending else self.conn
+        self.conn = None
         if conn is None:
             return
         try:
-            if commit:
-                conn.commit()
-            else:
+            if not commit:
                 conn.rollback()
+            elif self.db.postgres and self.pending:
+                self._pipeline_commit(conn)
+            else:
+                self._flush(conn)
+                conn.commit()
+        except BaseException:
+            self.pending.clear()
+            with contextlib.suppress(Exception):
+                conn.rollback()
+            raise
         finally:
             conn.close()
+
+    def _pipeline_commit(self, conn: Connection) -> None:
+        pending, self.pending = self.pending, []
+        raw: Any = conn.connection.dbapi_connection
+        with raw.pipeline(), raw.cursor() as cur:
+            if any(p.lock for p in pending):
+                cur.execute("SELECT pg_advisory_xact_lock(%s)", (OUTBOX_LOCK_KEY,))
+            for p in pending:
+                cur.execute(*p.raw())
+            raw.commit()
+        conn.commit()  # SQLAlchemy's bookkeeping; the driver has nothing left to commit
 
 
 class SqlAggregateStore(Generic[A]):
@@ -201,11 +319,8 @@ class SqlAggregateStore(Generic[A]):
         self._name = name
         self._table = TABLES[name]
         self._cls = RECORD_TYPES[name]
-        self.indexed: tuple[str, ...] = tuple(
-            c.name
-            for c in self._table.columns
-            if c.name not in ("urn", "airline_urn", "version", "doc")
-        )
+        self._stmts = scope.db.statements[name]
+        self.indexed: tuple[str, ...] = _INDEXED[name]
 
     def _check_tenant(self, tenant: TenantContext, item: Any) -> None:
         if item.airline_urn != tenant.airline_urn:
@@ -213,7 +328,7 @@ class SqlAggregateStore(Generic[A]):
 
     def _row(self, item: Any, version: int) -> dict[str, Any]:
         doc = unstructure(item)
-        reject_card_numbers(doc)
+        _reject_card_numbers(doc)
         doc["version"] = version
         row = {
             "urn": _key(item.urn),
@@ -233,24 +348,21 @@ class SqlAggregateStore(Generic[A]):
     async def add(self, tenant: TenantContext, item: A) -> A:
         self._check_tenant(tenant, item)
         row = self._row(item, 1)
-        t = self._table
-        stmt = self._s.db.insert(t).values(row).on_conflict_do_nothing().returning(t.c.version)
+        stmt = self._stmts.add
 
         def op(conn: Connection) -> bool:
-            return conn.execute(stmt).first() is not None
+            return conn.execute(stmt, row).first() is not None
 
         if not await self._s.run(op, write=True):
             raise DuplicateError(f"{row['urn']} already exists", urn=row["urn"])
         return attrs.evolve(item, version=1)  # type: ignore[misc]
 
     async def get(self, tenant: TenantContext, urn: Urn) -> A:
-        t = self._table
-        stmt = sa.select(t.c.doc, t.c.version).where(
-            t.c.urn == _key(urn), t.c.airline_urn == str(tenant.airline_urn)
-        )
+        stmt = self._stmts.get
+        params = {"k_urn": _key(urn), "k_airline": str(tenant.airline_urn)}
 
         def op(conn: Connection) -> Any:
-            return conn.execute(stmt).first()
+            return conn.execute(stmt, params).first()
 
         row = await self._s.run(op, write=False)
         if row is None:
@@ -262,19 +374,14 @@ class SqlAggregateStore(Generic[A]):
         current: int = item.version  # type: ignore[attr-defined]
         row = self._row(item, current + 1)
         key = row.pop("urn")
-        airline = row.pop("airline_urn")
-        t = self._table
-        stmt = (
-            sa.update(t)
-            .where(t.c.urn == key, t.c.airline_urn == airline, t.c.version == current)
-            .values(row)
-        )
-        probe = sa.select(t.c.version).where(t.c.urn == key, t.c.airline_urn == airline)
+        where = {"k_urn": key, "k_airline": row.pop("airline_urn")}
+        row.update(where, k_version=current)
+        stmt, probe = self._stmts.update, self._stmts.probe
 
         def op(conn: Connection) -> int | None:
-            if conn.execute(stmt).rowcount == 1:
+            if conn.execute(stmt, row).rowcount == 1:
                 return current
-            return conn.execute(probe).scalar()  # None: absent or another tenant's
+            return conn.execute(probe, where).scalar()  # None: absent or another tenant's
 
         actual = await self._s.run(op, write=True)
         if actual is None:
@@ -324,21 +431,17 @@ class SqlAuditLog:
         if entry.airline_urn != tenant.airline_urn:
             raise NotFoundError(f"{entry.entity_urn} not found", urn=str(entry.entity_urn))
         doc = unstructure(entry)
-        reject_card_numbers(doc)
-        stmt = sa.insert(AUDIT).values(
-            urn=str(entry.urn),
-            airline_urn=str(entry.airline_urn),
-            entity_urn=_key(entry.entity_urn),
-            action=entry.action,
-            correlation_urn=str(entry.correlation_urn) if entry.correlation_urn else None,
-            at=entry.at,
-            doc=doc,
-        )
-
-        def op(conn: Connection) -> None:
-            conn.execute(stmt)
-
-        await self._s.run(op, write=True)
+        _reject_card_numbers(doc)
+        values = {
+            "urn": str(entry.urn),
+            "airline_urn": str(entry.airline_urn),
+            "entity_urn": _key(entry.entity_urn),
+            "action": entry.action,
+            "correlation_urn": str(entry.correlation_urn) if entry.correlation_urn else None,
+            "at": entry.at,
+            "doc": doc,
+        }
+        await self._s.insert(_Pending(AUDIT, values))
         return entry
 
     async def query(self, tenant: TenantContext, query: AuditQuery) -> list[AuditEntry]:
@@ -380,7 +483,7 @@ class SqlIdempotencyStore:
         ttl: timedelta = timedelta(days=7),
     ) -> IdempotencyRecord:
         data = json.loads(json.dumps(unstructure(dict(result))))
-        reject_card_numbers(data)
+        _reject_card_numbers(data)
         now = self._s.db.clock()
         expires = now + ttl
         airline = str(tenant.airline_urn)
@@ -450,23 +553,15 @@ class SqlOutbox:
         if event.airline_urn != tenant.airline_urn:
             raise NotFoundError(f"{event.subject_urn} not found", urn=str(event.subject_urn))
         doc = unstructure(event)
-        reject_card_numbers(doc)
-        stmt = sa.insert(OUTBOX).values(
-            airline_urn=str(event.airline_urn),
-            type=event.type,
-            event_urn=str(event.urn),
-            key=event.key,
-            doc=doc,
-        )
-        lock = sa.select(sa.func.pg_advisory_xact_lock(OUTBOX_LOCK_KEY))
-        postgres = self._s.db.postgres
-
-        def op(conn: Connection) -> None:
-            if postgres:
-                conn.execute(lock)
-            conn.execute(stmt)
-
-        await self._s.run(op, write=True)
+        _reject_card_numbers(doc)
+        values = {
+            "airline_urn": str(event.airline_urn),
+            "type": event.type,
+            "event_urn": str(event.urn),
+            "key": event.key,
+            "doc": doc,
+        }
+        await self._s.insert(_Pending(OUTBOX, values, lock=True))
 
     async def read_after(self, position: int, *, limit: int = 100) -> list[OutboxRecord]:
         o = OUTBOX.c

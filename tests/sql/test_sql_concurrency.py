@@ -90,9 +90,9 @@ def test_two_concurrent_writers_of_one_version_one_wins_and_no_update_is_lost(
 
 
 def test_an_outbox_record_committed_later_is_never_passed_over(db_url: str) -> None:
-    """T1 appends and stays open; T2 appends and commits. A relay reading meanwhile must
-    not see T2's record (it would skip T1's lower position); after T1 commits, both are
-    read in position order."""
+    """T1 appends (and a later statement makes it allocate its position) and stays open;
+    T2 appends and commits. A relay reading meanwhile must not see T2's record (it would
+    skip T1's lower position); after T1 commits, both are read in position order."""
     store = SqlStore.from_url(db_url, migrate=False)
     reader = SqlStore.from_url(db_url, migrate=False)
     t2_done = threading.Event()
@@ -111,6 +111,7 @@ def test_an_outbox_record_committed_later_is_never_passed_over(db_url: str) -> N
     async def main() -> list[Any]:
         async with store.transaction() as tx:
             await tx.outbox.append(LAN, _event(1))
+            await tx.cases.find(LAN)  # any statement writes the queued outbox row now
             thread = threading.Thread(target=second_writer)
             thread.start()
             await anyio.sleep(0.5)

@@ -77,7 +77,6 @@ def upgrade() -> None:
         sa.Column("correlation_urn", sa.String(255), nullable=True),
         sa.Column("at", sa.DateTime(timezone=True), nullable=False),
         sa.Column("doc", _doc(), nullable=False),
-        sqlite_autoincrement=True,
     )
     op.create_index("ix_nexa_audit_entity", "nexa_audit", ["airline_urn", "entity_urn", "at"])
     op.create_index("ix_nexa_audit_action", "nexa_audit", ["airline_urn", "action", "at"])
@@ -103,7 +102,7 @@ def upgrade() -> None:
         sa.Column("event_urn", sa.String(255), nullable=False),
         sa.Column("key", sa.String(512), nullable=False),
         sa.Column("doc", _doc(), nullable=False),
-        sqlite_autoincrement=True,
+        sqlite_autoincrement=True,  # positions are never reused, even if rows vanished
     )
     op.create_table(
         "nexa_outbox_positions",
