@@ -28,7 +28,7 @@ import json
 import re
 from collections.abc import AsyncIterator, Callable, Mapping
 from contextlib import asynccontextmanager
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from enum import Enum
 from typing import Any, Generic, TypeVar
 
@@ -183,6 +183,39 @@ class _Db:
         self.postgres = engine.dialect.name == "postgresql"
         self.insert = pg_dialect.insert if self.postgres else sqlite_dialect.insert
         self.statements = {name: _TableStatements(t, self.insert) for name, t in TABLES.items()}
+        self.ph = "%s" if self.postgres else "?"
+        self._inserts: dict[tuple[str, tuple[str, ...]], str] = {}
+        if self.postgres:
+            from psycopg.types.json import Jsonb
+
+            self._jsonb: Callable[[Any], Any] = Jsonb
+
+    def raw_insert(self, table: sa.Table, names: tuple[str, ...]) -> str:
+        """``INSERT`` text in the driver's parameter style (cached)."""
+        key = (table.name, names)
+        sql = self._inserts.get(key)
+        if sql is None:
+            cols = ", ".join(f'"{n}"' for n in names)
+            sql = f"INSERT INTO {table.name} ({cols}) VALUES ({', '.join([self.ph] * len(names))})"
+            self._inserts[key] = sql
+        return sql
+
+    def raw_update(self, table: sa.Table, names: tuple[str, ...]) -> str:
+        """The versioned ``UPDATE`` of an aggregate row in the driver's parameter style."""
+        ph = self.ph
+        sets = ", ".join(f'"{n}" = {ph}' for n in names)
+        return (
+            f"UPDATE {table.name} SET {sets} "
+            f"WHERE urn = {ph} AND airline_urn = {ph} AND version = {ph}"
+        )
+
+    def raw_value(self, name: str, value: Any) -> Any:
+        """What SQLAlchemy's bind processing would send for this column value."""
+        if name == "doc":
+            return self._jsonb(value) if self.postgres else json.dumps(value)
+        if isinstance(value, datetime) and not self.postgres:
+            return value.astimezone(UTC).strftime("%Y-%m-%d %H:%M:%S.%f")
+        return value
 
 
 @attrs.frozen
@@ -193,21 +226,11 @@ class _Pending:
     values: dict[str, Any]
     lock: bool = False  # an outbox row: take the outbox lock first (PostgreSQL)
 
-    def raw(self) -> tuple[str, tuple[Any, ...]]:
-        """The psycopg form (pipeline mode bypasses SQLAlchemy's bind processing)."""
-        from psycopg.types.json import Jsonb
-
-        names = sorted(self.values)
-        sql = (
-            f"INSERT INTO {self.table.name} ({', '.join(names)}) "
-            f"VALUES ({', '.join(['%s'] * len(names))})"
-        )
-        args = tuple(Jsonb(self.values[n]) if n == "doc" else self.values[n] for n in names)
-        return sql, args
-
-
-_LOCK = sa.select(sa.func.pg_advisory_xact_lock(OUTBOX_LOCK_KEY))
-_INSERT = {t: t.insert() for t in (AUDIT, OUTBOX)}
+    def raw(self, db: _Db) -> tuple[str, tuple[Any, ...]]:
+        """The driver-level form (SQLAlchemy's per-statement work skipped on the hot path)."""
+        names = tuple(sorted(self.values))
+        sql = db.raw_insert(self.table, names)
+        return sql, tuple(db.raw_value(n, self.values[n]) for n in names)
 
 
 class _Scope:
@@ -236,10 +259,14 @@ class _Scope:
 
     def _flush(self, conn: Connection) -> None:
         pending, self.pending = self.pending, []
-        if self.db.postgres and any(p.lock for p in pending):
-            conn.execute(_LOCK)
-        for p in pending:
-            conn.execute(_INSERT[p.table], p.values)
+        cur = conn.connection.dbapi_connection.cursor()  # type: ignore[union-attr]
+        try:
+            if self.db.postgres and any(p.lock for p in pending):
+                cur.execute("SELECT pg_advisory_xact_lock(%s)", (OUTBOX_LOCK_KEY,))
+            for p in pending:
+                cur.execute(*p.raw(self.db))
+        finally:
+            cur.close()
 
     def _in_tx(self, fn: Callable[[Connection], T]) -> T:
         conn = self._pinned()
@@ -265,12 +292,10 @@ class _Scope:
             self.pending.append(pending)
             return
 
-        postgres = self.db.postgres
-
         def op(conn: Connection) -> None:
-            if postgres and pending.lock:
-                conn.execute(_LOCK)
-            conn.execute(_INSERT[pending.table], pending.values)
+            once = _Scope(self.db, in_tx=True)
+            once.pending.append(pending)
+            once._flush(conn)
 
         await self.run(op, write=True)
 
@@ -306,7 +331,7 @@ class _Scope:
             if any(p.lock for p in pending):
                 cur.execute("SELECT pg_advisory_xact_lock(%s)", (OUTBOX_LOCK_KEY,))
             for p in pending:
-                cur.execute(*p.raw())
+                cur.execute(*p.raw(self.db))
             raw.commit()
         conn.commit()  # SQLAlchemy's bookkeeping; the driver has nothing left to commit
 
@@ -320,6 +345,8 @@ class SqlAggregateStore(Generic[A]):
         self._table = TABLES[name]
         self._cls = RECORD_TYPES[name]
         self._stmts = scope.db.statements[name]
+        self._set_names = ("version", "doc", *_INDEXED[name])
+        self._raw_update = scope.db.raw_update(self._table, self._set_names)
         self.indexed: tuple[str, ...] = _INDEXED[name]
 
     def _check_tenant(self, tenant: TenantContext, item: Any) -> None:
@@ -375,11 +402,24 @@ class SqlAggregateStore(Generic[A]):
         row = self._row(item, current + 1)
         key = row.pop("urn")
         where = {"k_urn": key, "k_airline": row.pop("airline_urn")}
-        row.update(where, k_version=current)
-        stmt, probe = self._stmts.update, self._stmts.probe
+        db = self._s.db
+        sql = self._raw_update
+        args = (
+            *(db.raw_value(n, row[n]) for n in self._set_names),
+            key,
+            where["k_airline"],
+            current,
+        )
+        probe = self._stmts.probe
 
         def op(conn: Connection) -> int | None:
-            if conn.execute(stmt, row).rowcount == 1:
+            cur = conn.connection.dbapi_connection.cursor()  # type: ignore[union-attr]
+            try:
+                cur.execute(sql, args)
+                updated = cur.rowcount
+            finally:
+                cur.close()
+            if updated == 1:
                 return current
             return conn.execute(probe, where).scalar()  # None: absent or another tenant's
 
