@@ -12,6 +12,7 @@ PostgreSQL).
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import Any
 
 import sqlalchemy as sa
 from alembic import op
@@ -44,7 +45,7 @@ def _urn() -> sa.types.TypeEngine[str]:
     return sa.String(255).with_variant(sa.String(255, collation="C"), "postgresql")
 
 
-def _doc() -> sa.types.TypeEngine[object]:
+def _doc() -> sa.types.TypeEngine[Any]:
     return sa.JSON().with_variant(postgresql.JSONB(), "postgresql")
 
 
