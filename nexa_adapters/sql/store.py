@@ -172,6 +172,7 @@ class _TableStatements:
         self.get = sa.select(t.c.doc, t.c.version).where(*key)
         self.update = sa.update(t).where(*key, t.c.version == sa.bindparam("k_version"))
         self.probe = sa.select(t.c.version).where(*key)
+        self.raw_update = ""  # set by _Db (needs the driver's parameter style)
 
 
 class _Db:
@@ -185,6 +186,8 @@ class _Db:
         self.statements = {name: _TableStatements(t, self.insert) for name, t in TABLES.items()}
         self.ph = "%s" if self.postgres else "?"
         self._inserts: dict[tuple[str, tuple[str, ...]], str] = {}
+        for name, stmts in self.statements.items():
+            stmts.raw_update = self.raw_update(TABLES[name], ("version", "doc", *_INDEXED[name]))
         if self.postgres:
             from psycopg.types.json import Jsonb
 
@@ -346,7 +349,7 @@ class SqlAggregateStore(Generic[A]):
         self._cls = RECORD_TYPES[name]
         self._stmts = scope.db.statements[name]
         self._set_names = ("version", "doc", *_INDEXED[name])
-        self._raw_update = scope.db.raw_update(self._table, self._set_names)
+        self._raw_update = self._stmts.raw_update
         self.indexed: tuple[str, ...] = _INDEXED[name]
 
     def _check_tenant(self, tenant: TenantContext, item: Any) -> None:
