@@ -260,8 +260,18 @@ class _Scope:
             self.conn = conn
         return self.conn
 
-    def _flush(self, conn: Connection) -> None:
-        pending, self.pending = self.pending, []
+    def _flush(self, conn: Connection, *, outbox: bool = True) -> None:
+        """Write queued rows; with ``outbox=False`` outbox rows stay queued for the commit.
+
+        Keeping outbox rows (and so the outbox lock) until the commit means a transaction
+        holding the lock only ever inserts and commits: it never waits for a row lock
+        another transaction holds, so the lock cannot take part in a deadlock.
+        """
+        if outbox:
+            pending, self.pending = self.pending, []
+        else:
+            pending = [p for p in self.pending if not p.lock]
+            self.pending = [p for p in self.pending if p.lock]
         cur = conn.connection.dbapi_connection.cursor()  # type: ignore[union-attr]
         try:
             if self.db.postgres and any(p.lock for p in pending):
@@ -271,10 +281,10 @@ class _Scope:
         finally:
             cur.close()
 
-    def _in_tx(self, fn: Callable[[Connection], T]) -> T:
+    def _in_tx(self, fn: Callable[[Connection], T], outbox: bool) -> T:
         conn = self._pinned()
         if self.pending:
-            self._flush(conn)
+            self._flush(conn, outbox=outbox)
         return fn(conn)
 
     def _own(self, fn: Callable[[Connection], T], write: bool) -> T:
@@ -284,9 +294,10 @@ class _Scope:
             with conn.begin():
                 return fn(conn)
 
-    async def run(self, fn: Callable[[Connection], T], *, write: bool) -> T:
+    async def run(self, fn: Callable[[Connection], T], *, write: bool, outbox: bool = False) -> T:
+        """Run ``fn`` on a connection; ``outbox``: it reads the outbox (write queued rows)."""
         if self.in_tx:
-            return await anyio.to_thread.run_sync(self._in_tx, fn)
+            return await anyio.to_thread.run_sync(self._in_tx, fn, outbox)
         return await anyio.to_thread.run_sync(self._own, fn, write)
 
     async def insert(self, pending: _Pending) -> None:
@@ -620,7 +631,7 @@ class SqlOutbox:
 
         return [
             OutboxRecord(r.position, structure(r.doc, DomainEvent))
-            for r in await self._s.run(op, write=False)
+            for r in await self._s.run(op, write=False, outbox=True)
         ]
 
     async def load_position(self, consumer: str) -> int:

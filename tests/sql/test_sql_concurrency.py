@@ -90,7 +90,7 @@ def test_two_concurrent_writers_of_one_version_one_wins_and_no_update_is_lost(
 
 
 def test_an_outbox_record_committed_later_is_never_passed_over(db_url: str) -> None:
-    """T1 appends (and a later statement makes it allocate its position) and stays open;
+    """T1 appends (and reading its own outbox makes it allocate the position) and stays open;
     T2 appends and commits. A relay reading meanwhile must not see T2's record (it would
     skip T1's lower position); after T1 commits, both are read in position order."""
     store = SqlStore.from_url(db_url, migrate=False)
@@ -111,7 +111,9 @@ def test_an_outbox_record_committed_later_is_never_passed_over(db_url: str) -> N
     async def main() -> list[Any]:
         async with store.transaction() as tx:
             await tx.outbox.append(LAN, _event(1))
-            await tx.cases.find(LAN)  # any statement writes the queued outbox row now
+            # reading the outbox inside the transaction writes the queued row now, so T1
+            # holds a position (and the outbox lock) while it stays open
+            assert len(await tx.outbox.read_after(0)) == 1
             thread = threading.Thread(target=second_writer)
             thread.start()
             await anyio.sleep(0.5)
@@ -127,3 +129,55 @@ def test_an_outbox_record_committed_later_is_never_passed_over(db_url: str) -> N
     anyio.run(store.close)
     anyio.run(reader.close)
     time.sleep(0)
+
+
+def test_a_transaction_waiting_for_a_row_never_holds_the_outbox_lock(db_url: str) -> None:
+    """T2 updates a row and appends an event; T1 appends an event, then waits for T2's row.
+    T1 must not hold the outbox lock while it waits (T2 needs it to commit): T2 commits,
+    T1 gets ConcurrencyError — no deadlock, no lost event."""
+    setup = SqlStore.from_url(db_url, migrate=False)
+    item = anyio.run(setup.reviews.add, LAN, sample("reviews"))
+    t2_holds_row = threading.Event()
+    outcome: dict[str, str] = {}
+
+    def t1() -> None:
+        store = SqlStore.from_url(db_url, migrate=False)
+
+        async def run() -> None:
+            t2_holds_row.wait(10)
+            try:
+                async with store.transaction() as tx:
+                    await tx.outbox.append(LAN, _event(1))
+                    await tx.reviews.update(LAN, attrs.evolve(item, reason="t1"))
+                outcome["t1"] = "committed"
+            except ConcurrencyError:
+                outcome["t1"] = "stale"
+            except Exception as exc:  # a deadlock would land here
+                outcome["t1"] = repr(exc)
+            await store.close()
+
+        anyio.run(run)
+
+    def t2() -> None:
+        store = SqlStore.from_url(db_url, migrate=False)
+
+        async def run() -> None:
+            async with store.transaction() as tx:
+                await tx.reviews.update(LAN, attrs.evolve(item, reason="t2"))
+                await tx.outbox.append(LAN, _event(2))
+                t2_holds_row.set()
+                await anyio.sleep(0.5)  # T1 is now waiting for the row
+            outcome["t2"] = "committed"
+            await store.close()
+
+        anyio.run(run)
+
+    threads = [threading.Thread(target=t1), threading.Thread(target=t2)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(60)
+    assert outcome == {"t1": "stale", "t2": "committed"}
+    assert [r.event.data["n"] for r in anyio.run(setup.outbox.read_after, 0)] == [2]
+    assert anyio.run(setup.reviews.get, LAN, item.urn).reason == "t2"
+    anyio.run(setup.close)
