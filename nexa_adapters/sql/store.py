@@ -14,11 +14,13 @@ Design:
 * **Never a failed statement inside a transaction**: duplicates use
   ``INSERT … ON CONFLICT DO NOTHING`` and check the row count, so a ``DuplicateError``
   does not poison a PostgreSQL transaction.
-* **Outbox order = commit order.** On PostgreSQL an outbox append first takes a
-  transaction-scoped advisory lock (:data:`OUTBOX_LOCK_KEY`) held until commit, so
-  positions are allocated and committed in the same order and a relay reading
+* **Outbox order = commit order.** On PostgreSQL outbox rows are inserted right after
+  taking a transaction-scoped advisory lock (:data:`OUTBOX_LOCK_KEY`) held until commit,
+  so positions are allocated and committed in the same order and a relay reading
   ``position > p`` can never pass over a record that commits later with a lower
-  position. SQLite serialises writers itself (``BEGIN IMMEDIATE``).
+  position. Inside a transaction, audit and outbox rows are queued and sent with the
+  commit (one pipeline on PostgreSQL), so the lock is held for one round trip and never
+  while waiting for a row lock. SQLite serialises writers itself (``BEGIN IMMEDIATE``).
 """
 
 from __future__ import annotations
