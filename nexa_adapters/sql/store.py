@@ -428,13 +428,21 @@ class SqlAggregateStore(Generic[A]):
         )
         probe = self._stmts.probe
 
+        postgres = db.postgres
+
         def op(conn: Connection) -> int | None:
-            cur = conn.connection.dbapi_connection.cursor()  # type: ignore[union-attr]
-            try:
-                cur.execute(sql, args)
+            raw: Any = conn.connection.dbapi_connection
+            if postgres:  # one round trip for the implicit BEGIN and the UPDATE
+                with raw.pipeline(), raw.cursor() as cur:
+                    cur.execute(sql, args)
                 updated = cur.rowcount
-            finally:
-                cur.close()
+            else:
+                cur = raw.cursor()
+                try:
+                    cur.execute(sql, args)
+                    updated = cur.rowcount
+                finally:
+                    cur.close()
             if updated == 1:
                 return current
             return conn.execute(probe, where).scalar()  # None: absent or another tenant's
