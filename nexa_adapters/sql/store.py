@@ -269,6 +269,8 @@ class _Scope:
         holding the lock only ever inserts and commits: it never waits for a row lock
         another transaction holds, so the lock cannot take part in a deadlock.
         """
+        if not self.pending:
+            return
         if outbox:
             pending, self.pending = self.pending, []
         else:
@@ -494,6 +496,10 @@ class SqlAuditLog:
     async def append(self, tenant: TenantContext, entry: AuditEntry) -> AuditEntry:
         if entry.airline_urn != tenant.airline_urn:
             raise NotFoundError(f"{entry.entity_urn} not found", urn=str(entry.entity_urn))
+        if entry.at.utcoffset() is None:
+            raise InvalidInputError(
+                f"audit entry {entry.urn} has a naive timestamp; attach a timezone", field="at"
+            )
         doc = unstructure(entry)
         _reject_card_numbers(doc)
         values = {

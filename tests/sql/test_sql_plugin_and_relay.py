@@ -146,3 +146,27 @@ async def test_relay_run_stops_when_asked(store: OperationalStore) -> None:
     with anyio.fail_after(10):
         await relay.run(idle_s=0.01, stop=stop)
     assert seen == ["k-1"]
+
+
+@pytest.mark.anyio
+async def test_an_audit_entry_without_a_timezone_is_refused(tmp_path: Path) -> None:
+    from datetime import datetime
+
+    from nexa_core.errors import InvalidInputError
+    from nexa_core.model import Actor, AuditEntry
+    from nexa_core.ports import AuditQuery
+
+    store = SqlStore.from_url(f"sqlite:///{tmp_path / 'naive.db'}")
+    entry = AuditEntry(
+        Urn("audit", "a-1"),
+        LAN.airline_urn,
+        Actor(Urn("user", "u-1")),
+        "case.created",
+        Urn("case", "c-1"),
+        "test",
+        datetime(2026, 5, 5, 12, 0),
+    )
+    with pytest.raises(InvalidInputError):
+        await store.audit.append(LAN, entry)
+    assert await store.audit.query(LAN, AuditQuery()) == []
+    await store.close()
