@@ -7,6 +7,7 @@ databases.
 
 from __future__ import annotations
 
+import functools
 from collections import Counter
 from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
@@ -100,11 +101,15 @@ class _CountedPort:
         if name.startswith("_") or not callable(attr):
             return attr
 
+        @functools.wraps(attr)  # keeps the port's signature visible to introspection
         async def counted(*args: Any, **kwargs: Any) -> Any:
             self._calls[f"{self._table}.{name}"] += 1
             return await attr(*args, **kwargs)
 
         return counted
+
+    def __dir__(self) -> list[str]:
+        return sorted(set(dir(self._inner)) | set(super().__dir__()))
 
 
 class CountingStore:
