@@ -1,237 +1,403 @@
-"""An in-process fake of the :class:`~nexa_core.ports.Coordination` port for tests.
+"""Contract suite for :class:`~nexa_core.ports.Coordination` adapters.
 
-Holds count rooms per offer (inventory − live holds − confirmed), locks are re-entrant
-per owner with increasing fencing tokens, the rate limiter is a token bucket on a
-monotonic clock, and breakers open after ``failure_threshold`` consecutive failures.
-The production in-process and Redis adapters pass the same behaviours.
+Subclass :class:`CoordinationContract` and provide a ``coordination`` fixture: an empty
+coordination store (its own key space) whose breakers use the ``breaker_settings``
+fixture. Time-based checks use real, short TTLs, so the suite runs against real servers::
+
+    class TestMyCoordination(CoordinationContract):
+        @pytest.fixture
+        async def coordination(self, breaker_settings):
+            store = MyCoordination(..., breaker_settings=breaker_settings)
+            yield store
+            await store.close()
 """
 
 from __future__ import annotations
 
 import time
-from datetime import UTC, datetime, timedelta
+import uuid
+from collections.abc import AsyncIterator
+from datetime import timedelta
+from typing import Any
 
 import anyio
-import attrs
+import pytest
 
 from nexa_core.errors import (
     CapacityError,
+    InvalidInputError,
     LockHeldError,
     NotFoundError,
     RateLimitedError,
     StaleFencingTokenError,
 )
-from nexa_core.model import Hold
-from nexa_core.ports import LockGrant
+from nexa_core.ports import BreakerSettings, LockEvent
 from nexa_core.tenancy import TenantContext
 from nexa_core.urn import Urn
 
-__all__ = ["FakeBreakers", "FakeCoordination", "FakeHolds", "FakeLocks", "FakeRateLimiter"]
+__all__ = ["CoordinationContract"]
+
+LAN = TenantContext.system("urn:airline:LAN")
+TAM = TenantContext.system("urn:airline:TAM")
+LONG = timedelta(minutes=5)
+SHORT = timedelta(milliseconds=300)
+#: comfortably longer than SHORT, even on a loaded machine
+PAST_SHORT = 0.7
 
 
-def _now() -> datetime:
-    return datetime.now(UTC)
+def _offer(n: int = 1) -> Urn:
+    return Urn("offer", f"of-{n}")
 
 
-@attrs.define
-class _Offer:
-    rooms: int
-    holds: dict[str, Hold] = attrs.field(factory=dict)
-    confirmed: dict[str, int] = attrs.field(factory=dict)
+def _attempt(n: int) -> Urn:
+    return Urn("hold-attempt", f"h-{n}")
 
 
-class FakeHolds:
-    """Soft-holds per (tenant, offer)."""
+def _entity(n: int = 1) -> Urn:
+    return Urn("sub-case", f"sc-{n}")
 
-    def __init__(self) -> None:
-        self.offers: dict[tuple[str, str], _Offer] = {}
 
-    def _get(self, tenant: TenantContext, offer_urn: Urn) -> _Offer:
-        try:
-            return self.offers[(str(tenant.airline_urn), str(offer_urn))]
-        except KeyError:
-            raise NotFoundError(f"{offer_urn} has no inventory", urn=str(offer_urn)) from None
+@pytest.mark.anyio
+class CoordinationContract:
+    """Every :class:`~nexa_core.ports.Coordination` passes this."""
 
-    def _live(self, offer: _Offer) -> int:
-        now = _now()
-        return sum(h.rooms for h in offer.holds.values() if h.expires_at > now)
+    @pytest.fixture
+    def anyio_backend(self) -> str:
+        return "asyncio"
 
-    async def set_inventory(
-        self, tenant: TenantContext, offer_urn: Urn, rooms: int, *, ttl: timedelta
+    @pytest.fixture
+    def breaker_settings(self) -> BreakerSettings:
+        return BreakerSettings(failure_threshold=3, cooldown=timedelta(milliseconds=400))
+
+    @pytest.fixture
+    async def coordination(
+        self, breaker_settings: BreakerSettings
+    ) -> AsyncIterator[Any]:  # pragma: no cover
+        raise NotImplementedError("subclasses provide a coordination fixture")
+        yield
+
+    @pytest.fixture
+    def key(self) -> str:
+        """A rate-limit / breaker key nobody else uses."""
+        return f"partner-{uuid.uuid4().hex[:8]}.booking"
+
+    # ------------------------------------------------------------ holds
+
+    async def test_available_is_inventory_minus_live_holds(self, coordination: Any) -> None:
+        holds = coordination.holds
+        await holds.set_inventory(LAN, _offer(), 5, ttl=LONG)
+        assert await holds.available(LAN, _offer()) == 5
+        hold = await holds.acquire(LAN, _offer(), _attempt(1), 2, ttl=LONG, owner="saga-1")
+        assert (hold.attempt_urn, hold.offer_urn, hold.rooms, hold.owner) == (
+            _attempt(1),
+            _offer(),
+            2,
+            "saga-1",
+        )
+        assert hold.expires_at.tzinfo is not None
+        assert await holds.available(LAN, _offer()) == 3
+
+    async def test_acquiring_more_than_available_is_refused_and_changes_nothing(
+        self, coordination: Any
     ) -> None:
-        key = (str(tenant.airline_urn), str(offer_urn))
-        if key in self.offers:
-            self.offers[key].rooms = rooms
-        else:
-            self.offers[key] = _Offer(rooms)
+        holds = coordination.holds
+        await holds.set_inventory(LAN, _offer(), 3, ttl=LONG)
+        await holds.acquire(LAN, _offer(), _attempt(1), 2, ttl=LONG)
+        with pytest.raises(CapacityError):
+            await holds.acquire(LAN, _offer(), _attempt(2), 2, ttl=LONG)
+        assert await holds.available(LAN, _offer()) == 1
+        await holds.acquire(LAN, _offer(), _attempt(3), 1, ttl=LONG)
+        assert await holds.available(LAN, _offer()) == 0
 
-    async def acquire(
-        self,
-        tenant: TenantContext,
-        offer_urn: Urn,
-        attempt_urn: Urn,
-        rooms: int,
-        *,
-        ttl: timedelta,
-        owner: str = "",
-    ) -> Hold:
-        offer = self._get(tenant, offer_urn)
-        existing = offer.holds.get(str(attempt_urn))
-        if existing is not None and existing.expires_at > _now():
-            return existing
-        if str(attempt_urn) in offer.confirmed:
-            return Hold(
-                attempt_urn, offer_urn, offer.confirmed[str(attempt_urn)], _now() + ttl, owner
-            )
-        left = offer.rooms - self._live(offer) - sum(offer.confirmed.values())
-        if rooms > left:
-            raise CapacityError(
-                f"{offer_urn}: {rooms} rooms wanted, {left} left", urn=str(offer_urn)
-            )
-        hold = Hold(attempt_urn, offer_urn, rooms, _now() + ttl, owner)
-        offer.holds[str(attempt_urn)] = hold
-        return hold
+    async def test_reacquiring_the_same_attempt_is_idempotent(self, coordination: Any) -> None:
+        holds = coordination.holds
+        await holds.set_inventory(LAN, _offer(), 2, ttl=LONG)
+        first = await holds.acquire(LAN, _offer(), _attempt(1), 2, ttl=LONG)
+        again = await holds.acquire(LAN, _offer(), _attempt(1), 2, ttl=LONG)
+        assert again.rooms == first.rooms == 2
+        assert abs((again.expires_at - first.expires_at).total_seconds()) < 0.01
+        assert await holds.available(LAN, _offer()) == 0
+        with pytest.raises(InvalidInputError):
+            await holds.acquire(LAN, _offer(), _attempt(1), 1, ttl=LONG)
 
-    async def confirm(self, tenant: TenantContext, offer_urn: Urn, attempt_urn: Urn) -> None:
-        offer = self._get(tenant, offer_urn)
-        hold = offer.holds.pop(str(attempt_urn), None)
-        if hold is not None:
-            offer.confirmed[str(attempt_urn)] = hold.rooms
-        elif str(attempt_urn) not in offer.confirmed:
-            raise NotFoundError(f"no hold {attempt_urn}", urn=str(attempt_urn))
+    async def test_confirmed_rooms_stay_taken_after_the_hold_ttl(self, coordination: Any) -> None:
+        holds = coordination.holds
+        await holds.set_inventory(LAN, _offer(), 4, ttl=LONG)
+        await holds.acquire(LAN, _offer(), _attempt(1), 3, ttl=SHORT)
+        await holds.confirm(LAN, _offer(), _attempt(1))
+        await holds.confirm(LAN, _offer(), _attempt(1))  # idempotent
+        await anyio.sleep(PAST_SHORT)
+        assert await holds.available(LAN, _offer()) == 1
+        # re-acquiring a confirmed attempt is a replay, not a second hold
+        replay = await holds.acquire(LAN, _offer(), _attempt(1), 3, ttl=LONG)
+        assert replay.rooms == 3
+        assert await holds.available(LAN, _offer()) == 1
+        # cancellation gives the confirmed rooms back, once
+        await holds.release(LAN, _offer(), _attempt(1))
+        await holds.release(LAN, _offer(), _attempt(1))
+        assert await holds.available(LAN, _offer()) == 4
 
-    async def release(self, tenant: TenantContext, offer_urn: Urn, attempt_urn: Urn) -> None:
-        offer = self._get(tenant, offer_urn)
-        offer.holds.pop(str(attempt_urn), None)
-        offer.confirmed.pop(str(attempt_urn), None)
+    async def test_release_gives_rooms_back_and_is_idempotent(self, coordination: Any) -> None:
+        holds = coordination.holds
+        await holds.set_inventory(LAN, _offer(), 2, ttl=LONG)
+        await holds.acquire(LAN, _offer(), _attempt(1), 2, ttl=LONG)
+        await holds.release(LAN, _offer(), _attempt(1))
+        await holds.release(LAN, _offer(), _attempt(1))
+        await holds.release(LAN, _offer(), _attempt(99))
+        assert await holds.available(LAN, _offer()) == 2
+        with pytest.raises(NotFoundError):
+            await holds.confirm(LAN, _offer(), _attempt(1))
 
-    async def available(self, tenant: TenantContext, offer_urn: Urn) -> int:
-        offer = self._get(tenant, offer_urn)
-        return offer.rooms - self._live(offer) - sum(offer.confirmed.values())
+    async def test_an_abandoned_hold_expires_by_itself(self, coordination: Any) -> None:
+        holds = coordination.holds
+        await holds.set_inventory(LAN, _offer(), 1, ttl=LONG)
+        await holds.acquire(LAN, _offer(), _attempt(1), 1, ttl=SHORT)
+        with pytest.raises(CapacityError):
+            await holds.acquire(LAN, _offer(), _attempt(2), 1, ttl=LONG)
+        await anyio.sleep(PAST_SHORT)
+        assert await holds.available(LAN, _offer()) == 1
+        with pytest.raises(NotFoundError):
+            await holds.confirm(LAN, _offer(), _attempt(1))
+        await holds.acquire(LAN, _offer(), _attempt(2), 1, ttl=LONG)
+        assert await holds.available(LAN, _offer()) == 0
 
-    def live_holds(self) -> int:
-        """Rooms held (not confirmed) across every offer — leak checks in tests."""
-        return sum(self._live(o) for o in self.offers.values())
+    async def test_an_offer_without_inventory_is_not_found(self, coordination: Any) -> None:
+        holds = coordination.holds
+        with pytest.raises(NotFoundError):
+            await holds.available(LAN, _offer(7))
+        with pytest.raises(NotFoundError):
+            await holds.acquire(LAN, _offer(7), _attempt(1), 1, ttl=LONG)
+        with pytest.raises(NotFoundError):
+            await holds.confirm(LAN, _offer(7), _attempt(1))
+        await holds.release(LAN, _offer(7), _attempt(1))
 
+    async def test_the_offer_inventory_expires_with_its_ttl(self, coordination: Any) -> None:
+        holds = coordination.holds
+        await holds.set_inventory(LAN, _offer(), 2, ttl=SHORT)
+        assert await holds.available(LAN, _offer()) == 2
+        await anyio.sleep(PAST_SHORT)
+        with pytest.raises(NotFoundError):
+            await holds.available(LAN, _offer())
 
-class FakeLocks:
-    """Entity locks with fencing tokens."""
-
-    def __init__(self) -> None:
-        self.grants: dict[tuple[str, str], LockGrant] = {}
-        self.tokens: dict[tuple[str, str], int] = {}
-
-    async def acquire(
-        self, tenant: TenantContext, entity_urn: Urn, owner: str, *, ttl: timedelta
-    ) -> LockGrant:
-        key = (str(tenant.airline_urn), str(entity_urn))
-        current = self.grants.get(key)
-        if current is not None and current.expires_at > _now() and current.owner != owner:
-            raise LockHeldError(f"{entity_urn} is locked by {current.owner}", urn=str(entity_urn))
-        token = self.tokens.get(key, 0) + 1
-        self.tokens[key] = token
-        grant = LockGrant(entity_urn, owner, token, _now() + ttl)
-        self.grants[key] = grant
-        return grant
-
-    async def heartbeat(
-        self, tenant: TenantContext, grant: LockGrant, *, ttl: timedelta
-    ) -> LockGrant:
-        key = (str(tenant.airline_urn), str(grant.entity_urn))
-        current = self.grants.get(key)
-        if current is None or current.token != grant.token:
-            raise StaleFencingTokenError(
-                f"{grant.entity_urn}: lock lost", urn=str(grant.entity_urn)
-            )
-        renewed = attrs.evolve(grant, expires_at=_now() + ttl)
-        self.grants[key] = renewed
-        return renewed
-
-    async def release(self, tenant: TenantContext, grant: LockGrant) -> None:
-        key = (str(tenant.airline_urn), str(grant.entity_urn))
-        current = self.grants.get(key)
-        if current is not None and current.token == grant.token:
-            del self.grants[key]
-
-    async def holder(self, tenant: TenantContext, entity_urn: Urn) -> LockGrant | None:
-        current = self.grants.get((str(tenant.airline_urn), str(entity_urn)))
-        return current if current is not None and current.expires_at > _now() else None
-
-    async def check_token(self, tenant: TenantContext, entity_urn: Urn, token: int) -> None:
-        if token < self.tokens.get((str(tenant.airline_urn), str(entity_urn)), 0):
-            raise StaleFencingTokenError(f"{entity_urn}: stale token {token}", urn=str(entity_urn))
-
-
-class FakeRateLimiter:
-    """Token buckets on the monotonic clock; ``acquired`` counts tokens per key."""
-
-    def __init__(self) -> None:
-        self.buckets: dict[str, tuple[float, float]] = {}
-        self.acquired: dict[str, int] = {}
-
-    async def try_acquire(self, key: str, *, rate: float, burst: int | None = None) -> bool:
-        cap = float(burst if burst is not None else max(1, int(rate)))
-        now = time.monotonic()
-        tokens, at = self.buckets.get(key, (cap, now))
-        tokens = min(cap, tokens + (now - at) * rate)
-        if tokens < 1:
-            self.buckets[key] = (tokens, now)
-            return False
-        self.buckets[key] = (tokens - 1, now)
-        self.acquired[key] = self.acquired.get(key, 0) + 1
-        return True
-
-    async def acquire(
-        self, key: str, *, rate: float, burst: int | None = None, deadline: float
+    async def test_redeclaring_inventory_keeps_holds_and_confirmations(
+        self, coordination: Any
     ) -> None:
-        end = time.monotonic() + deadline
-        while not await self.try_acquire(key, rate=rate, burst=burst):
-            if time.monotonic() >= end:
-                raise RateLimitedError(f"{key}: rate limit", retry_after=1.0 / rate, key=key)
-            await anyio.sleep(min(0.05, 1.0 / rate))
+        holds = coordination.holds
+        await holds.set_inventory(LAN, _offer(), 5, ttl=LONG)
+        await holds.acquire(LAN, _offer(), _attempt(1), 1, ttl=LONG)
+        await holds.acquire(LAN, _offer(), _attempt(2), 2, ttl=LONG)
+        await holds.confirm(LAN, _offer(), _attempt(2))
+        await holds.set_inventory(LAN, _offer(), 4, ttl=LONG)
+        assert await holds.available(LAN, _offer()) == 1
 
+    async def test_holds_of_tenants_are_isolated(self, coordination: Any) -> None:
+        holds = coordination.holds
+        await holds.set_inventory(LAN, _offer(), 1, ttl=LONG)
+        with pytest.raises(NotFoundError):
+            await holds.available(TAM, _offer())
+        await holds.set_inventory(TAM, _offer(), 1, ttl=LONG)
+        await holds.acquire(LAN, _offer(), _attempt(1), 1, ttl=LONG)
+        await holds.acquire(TAM, _offer(), _attempt(1), 1, ttl=LONG)
+        await holds.release(TAM, _offer(), _attempt(1))
+        assert await holds.available(LAN, _offer()) == 0
+        assert await holds.available(TAM, _offer()) == 1
 
-class FakeBreakers:
-    """Opens after ``failure_threshold`` consecutive failures; ``trip``/``reset`` for tests."""
+    async def test_bad_hold_arguments_are_rejected(self, coordination: Any) -> None:
+        holds = coordination.holds
+        await holds.set_inventory(LAN, _offer(), 2, ttl=LONG)
+        with pytest.raises(InvalidInputError):
+            await holds.acquire(LAN, _offer(), Urn("case", "c-1"), 1, ttl=LONG)
+        with pytest.raises(InvalidInputError):
+            await holds.acquire(LAN, _offer(), _attempt(1), 0, ttl=LONG)
+        with pytest.raises(InvalidInputError):
+            await holds.acquire(LAN, _offer(), _attempt(1), 1, ttl=timedelta(0))
+        with pytest.raises(InvalidInputError):
+            await holds.set_inventory(LAN, _offer(), -1, ttl=LONG)
+        assert await holds.available(LAN, _offer()) == 2
 
-    def __init__(self, failure_threshold: int = 5, cooldown_s: float = 30.0) -> None:
-        self.failure_threshold = failure_threshold
-        self.cooldown_s = cooldown_s
-        self.failures: dict[str, int] = {}
-        self.opened_at: dict[str, float] = {}
+    async def test_concurrent_acquisitions_never_oversell(self, coordination: Any) -> None:
+        holds = coordination.holds
+        await holds.set_inventory(LAN, _offer(), 5, ttl=LONG)
+        won: list[int] = []
 
-    async def allow(self, key: str) -> bool:
-        opened = self.opened_at.get(key)
-        return opened is None or time.monotonic() - opened >= self.cooldown_s
+        async def grab(n: int) -> None:
+            try:
+                await holds.acquire(LAN, _offer(), _attempt(n), 1, ttl=LONG)
+                won.append(n)
+            except CapacityError:
+                pass
 
-    async def record(self, key: str, *, success: bool) -> None:
-        if success:
-            self.failures.pop(key, None)
-            self.opened_at.pop(key, None)
-            return
-        self.failures[key] = self.failures.get(key, 0) + 1
-        if self.failures[key] >= self.failure_threshold:
-            self.opened_at[key] = time.monotonic()
+        async with anyio.create_task_group() as tg:
+            for n in range(20):
+                tg.start_soon(grab, n)
+        assert len(won) == 5
+        assert await holds.available(LAN, _offer()) == 0
 
-    async def state(self, key: str) -> str:
-        opened = self.opened_at.get(key)
-        if opened is None:
-            return "closed"
-        return "open" if time.monotonic() - opened < self.cooldown_s else "half-open"
+    # ------------------------------------------------------------ locks
 
-    def trip(self, key: str) -> None:
-        """Open the breaker of ``key`` now."""
-        self.opened_at[key] = time.monotonic()
+    async def test_a_lock_has_one_holder_and_reentry_gets_a_newer_token(
+        self, coordination: Any
+    ) -> None:
+        locks = coordination.locks
+        grant = await locks.acquire(LAN, _entity(), "op-ana", ttl=LONG)
+        assert (grant.entity_urn, grant.owner) == (_entity(), "op-ana")
+        held = await locks.holder(LAN, _entity())
+        assert held is not None and (held.owner, held.token) == ("op-ana", grant.token)
+        with pytest.raises(LockHeldError) as err:
+            await locks.acquire(LAN, _entity(), "op-bob", ttl=LONG)
+        assert err.value.retryable
+        again = await locks.acquire(LAN, _entity(), "op-ana", ttl=LONG)
+        assert again.token > grant.token
+        with pytest.raises(StaleFencingTokenError):
+            await locks.check_token(LAN, _entity(), grant.token)
+        await locks.check_token(LAN, _entity(), again.token)
 
+    async def test_tokens_grow_across_holders_and_stale_ones_are_refused(
+        self, coordination: Any
+    ) -> None:
+        locks = coordination.locks
+        first = await locks.acquire(LAN, _entity(), "op-ana", ttl=LONG)
+        await locks.release(LAN, first)
+        assert await locks.holder(LAN, _entity()) is None
+        second = await locks.acquire(LAN, _entity(), "op-bob", ttl=LONG)
+        assert second.token > first.token
+        with pytest.raises(StaleFencingTokenError):
+            await locks.check_token(LAN, _entity(), first.token)
+        with pytest.raises(StaleFencingTokenError):
+            await locks.check_token(LAN, _entity(), second.token + 1)
+        await locks.check_token(LAN, _entity(), second.token)
+        # a release with the old grant does not free the new holder's lock
+        await locks.release(LAN, first)
+        held = await locks.holder(LAN, _entity())
+        assert held is not None and held.owner == "op-bob"
 
-class FakeCoordination:
-    """Holds, locks, rate limits and breakers of one process."""
+    async def test_a_lock_without_heartbeat_lapses_and_the_old_session_is_fenced(
+        self, coordination: Any
+    ) -> None:
+        locks = coordination.locks
+        ana = await locks.acquire(LAN, _entity(), "op-ana", ttl=SHORT)
+        await anyio.sleep(PAST_SHORT)
+        assert await locks.holder(LAN, _entity()) is None
+        bob = await locks.acquire(LAN, _entity(), "op-bob", ttl=LONG)
+        with pytest.raises(StaleFencingTokenError):
+            await locks.heartbeat(LAN, ana, ttl=LONG)
+        with pytest.raises(StaleFencingTokenError):
+            await locks.check_token(LAN, _entity(), ana.token)
+        held = await locks.holder(LAN, _entity())
+        assert held is not None and held.token == bob.token
 
-    def __init__(self) -> None:
-        self.holds = FakeHolds()
-        self.locks = FakeLocks()
-        self.rate_limits = FakeRateLimiter()
-        self.breakers = FakeBreakers()
+    async def test_heartbeats_keep_a_lock_alive_past_its_ttl(self, coordination: Any) -> None:
+        locks = coordination.locks
+        grant = await locks.acquire(LAN, _entity(), "op-ana", ttl=timedelta(milliseconds=600))
+        for _ in range(4):
+            await anyio.sleep(0.25)
+            grant = await locks.heartbeat(LAN, grant, ttl=timedelta(milliseconds=600))
+        held = await locks.holder(LAN, _entity())
+        assert held is not None and held.token == grant.token
+        await locks.release(LAN, grant)
+        assert await locks.holder(LAN, _entity()) is None
 
-    async def close(self) -> None:
-        return None
+    async def test_locks_of_tenants_are_isolated(self, coordination: Any) -> None:
+        locks = coordination.locks
+        await locks.acquire(LAN, _entity(), "op-ana", ttl=LONG)
+        assert await locks.holder(TAM, _entity()) is None
+        tam = await locks.acquire(TAM, _entity(), "op-bob", ttl=LONG)
+        await locks.check_token(TAM, _entity(), tam.token)
+        held = await locks.holder(LAN, _entity())
+        assert held is not None and held.owner == "op-ana"
+
+    async def test_bad_lock_arguments_are_rejected(self, coordination: Any) -> None:
+        with pytest.raises(InvalidInputError):
+            await coordination.locks.acquire(LAN, _entity(), "", ttl=LONG)
+        with pytest.raises(InvalidInputError):
+            await coordination.locks.acquire(LAN, _entity(), "op", ttl=timedelta(0))
+        assert await coordination.locks.holder(LAN, _entity()) is None
+
+    async def test_lock_changes_are_published_to_the_tenant(self, coordination: Any) -> None:
+        locks = coordination.locks
+        seen: list[LockEvent] = []
+        async with locks.subscribe(LAN) as events:
+            await locks.acquire(TAM, _entity(9), "op-tam", ttl=LONG)
+            grant = await locks.acquire(LAN, _entity(), "op-ana", ttl=LONG)
+            grant = await locks.heartbeat(LAN, grant, ttl=LONG)
+            await locks.release(LAN, grant)
+            with anyio.fail_after(5):
+                async for event in events:
+                    seen.append(event)
+                    if len(seen) == 3:
+                        break
+        assert [e.kind for e in seen] == ["acquired", "renewed", "released"]
+        assert {(e.entity_urn, e.owner, e.token) for e in seen} == {
+            (_entity(), "op-ana", grant.token)
+        }
+        assert seen[0].expires_at is not None and seen[2].expires_at is None
+
+    # ------------------------------------------------------------ rate limits
+
+    async def test_a_bucket_grants_its_burst_then_refuses(
+        self, coordination: Any, key: str
+    ) -> None:
+        rl = coordination.rate_limits
+        grants = [await rl.try_acquire(key, rate=5) for _ in range(7)]
+        assert grants == [True] * 5 + [False] * 2
+        assert await rl.try_acquire(key + "-other", rate=5)
+
+    async def test_acquire_waits_for_the_next_token(self, coordination: Any, key: str) -> None:
+        rl = coordination.rate_limits
+        await rl.acquire(key, rate=4, burst=1, deadline=1.0)
+        started = time.monotonic()
+        await rl.acquire(key, rate=4, burst=1, deadline=2.0)
+        assert time.monotonic() - started >= 0.2
+
+    async def test_acquire_gives_up_at_its_deadline(self, coordination: Any, key: str) -> None:
+        rl = coordination.rate_limits
+        await rl.acquire(key, rate=0.5, deadline=0.1)
+        with pytest.raises(RateLimitedError) as err:
+            await rl.acquire(key, rate=0.5, deadline=0.1)
+        assert err.value.retryable
+        assert err.value.retry_after is not None and 0 < err.value.retry_after <= 2.0
+
+    async def test_bad_rates_are_rejected(self, coordination: Any, key: str) -> None:
+        rl = coordination.rate_limits
+        for rate, burst in ((0, None), (-1, None), (5, 0)):
+            with pytest.raises(InvalidInputError):
+                await rl.try_acquire(key, rate=rate, burst=burst)
+        with pytest.raises(InvalidInputError):
+            await rl.acquire(key, rate=5, deadline=-1)
+
+    # ------------------------------------------------------------ breakers
+
+    async def test_a_breaker_opens_after_consecutive_failures(
+        self, coordination: Any, key: str
+    ) -> None:
+        br = coordination.breakers
+        assert await br.state(key) == "closed"
+        assert await br.allow(key)
+        await br.record(key, success=False)
+        await br.record(key, success=False)
+        await br.record(key, success=True)  # resets the run
+        await br.record(key, success=False)
+        await br.record(key, success=False)
+        assert await br.state(key) == "closed"
+        await br.record(key, success=False)
+        assert await br.state(key) == "open"
+        assert not await br.allow(key)
+        assert await br.state(key + "-other") == "closed"
+
+    async def test_after_cooldown_one_probe_closes_or_reopens_the_breaker(
+        self, coordination: Any, key: str
+    ) -> None:
+        br = coordination.breakers
+        for _ in range(3):
+            await br.record(key, success=False)
+        await anyio.sleep(0.6)
+        assert await br.state(key) == "half-open"
+        assert await br.allow(key)
+        assert not await br.allow(key)  # one probe at a time
+        await br.record(key, success=False)
+        assert await br.state(key) == "open"
+        await anyio.sleep(0.6)
+        assert await br.allow(key)
+        await br.record(key, success=True)
+        assert await br.state(key) == "closed"
+        assert await br.allow(key) and await br.allow(key)
