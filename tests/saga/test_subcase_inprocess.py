@@ -42,7 +42,7 @@ async def test_booking_saga_reaches_offer_ready_with_card_transport_and_voucher(
     assert len(world.payments.cards) == 1 and len(world.payments.loads) == 1
     assert len(world.transport.dispatched) == 1
     assert len(world.messages.sent) == 1
-    assert world.coordination.holds.live_holds() == 0
+    assert world.live_holds() == 0
     types = [r.event.type for r in await world.store.outbox.read_after(0, limit=1000)]
     for t in (
         "subcase.processing",
@@ -82,7 +82,7 @@ async def test_primary_failing_permanently_falls_back_to_next_ranked_hotel() -> 
     outcome = await engine.run("subcase-booking@1", str(sub.urn), state)
     assert outcome.completed
     assert outcome.state["booked_candidate"] == 1
-    assert world.coordination.holds.live_holds() == 0
+    assert world.live_holds() == 0
     runner = engine.runners[outcome.workflow_id]
     assert runner.attempts["book"] == 1 and runner.attempts["book#1"] == 1
 
@@ -103,7 +103,7 @@ async def test_every_hotel_failing_moves_sub_case_and_case_to_manual_review() ->
     [item] = await world.store.reviews.find(LAN, case_urn=sub.case_urn)
     assert item.category is ReviewCategory.BOOKING_FAILED
     assert len(item.attempted_hotels) == 4
-    assert world.coordination.holds.live_holds() == 0
+    assert world.live_holds() == 0
     res = await world.store.reservations.get(
         LAN, outcome.state["reservation"] and sub.reservation_urn
     )

@@ -7,6 +7,7 @@ from typing import Any
 
 import attrs
 
+from nexa_adapters.inprocess.coordination import InProcessCoordination
 from nexa_adapters.memory import MemoryStore
 from nexa_adapters.memory.snapshots import MemorySnapshotStore
 from nexa_adapters.sandbox import (
@@ -32,7 +33,6 @@ from nexa_core.runtime import SequentialIds, SystemClock
 from nexa_core.saga import CareInstructions, SagaDeps, SubCaseSagas, booking_input
 from nexa_core.tenancy import TenantContext
 from nexa_core.testing import make_case, make_group, make_sub_case
-from nexa_core.testing.coordination import FakeCoordination
 from nexa_core.urn import Urn, VendorRegistry
 
 LAN = TenantContext.system("urn:airline:LAN")
@@ -42,7 +42,7 @@ WAVE = Urn("wave", "w-1")
 @attrs.define
 class World:
     store: MemoryStore
-    coordination: FakeCoordination
+    coordination: InProcessCoordination
     booking_faults: FaultInjector
     booking: SandboxBooking
     backup: SandboxBooking
@@ -68,6 +68,11 @@ class World:
                     break
         sub = make_sub_case(f"sc-{n}", case=case, group=make_group(f"G{n}", pnr=f"PNR{n:03d}"))
         return await self.store.sub_cases.add(LAN, sub)
+
+    def live_holds(self) -> int:
+        """Rooms soft-held and neither confirmed nor released (leak check)."""
+        offers = self.coordination.holds._offers.values()
+        return sum(h.rooms for o in offers for h in o.held.values())
 
     def input(
         self, sub: SubCase, *, offers: list[HotelOffer] | None = None, **care: Any
@@ -95,7 +100,7 @@ async def make_world(*, transient: float = 0.0, seed: int = 7) -> World:
     offers = [o for o in offers if PaymentMode.GUARANTEE in o.accepted_payments]
     assert len(offers) >= 4
     store = MemoryStore()
-    coordination = FakeCoordination()
+    coordination = InProcessCoordination()
     payments = SandboxPayments()
     transport = SandboxTransport()
     messages = SandboxMessages()
