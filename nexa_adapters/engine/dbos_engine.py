@@ -34,6 +34,7 @@ from nexa_core.saga import (
     SagaProgram,
     StepFailed,
     interpret,
+    is_ambiguous,
     is_retryable,
     workflow_id,
 )
@@ -72,11 +73,12 @@ class DbosRunner:
             return await DBOS.run_step_async(options, fn)  # type: ignore[arg-type]
         except DBOSMaxStepRetriesExceeded as exc:
             last: BaseException = exc.errors[-1] if exc.errors else exc
-            raise StepFailed(name, str(last), _code(last), policy.max_attempts) from exc
+            ambiguous = any(is_ambiguous(e) for e in exc.errors)
+            raise StepFailed(name, str(last), _code(last), policy.max_attempts, ambiguous) from exc
         except StepFailed:
             raise
         except Exception as exc:
-            raise StepFailed(name, str(exc), _code(exc), 1) from exc
+            raise StepFailed(name, str(exc), _code(exc), 1, is_ambiguous(exc)) from exc
 
 
 async def _saga_workflow(saga_id: str, wf_id: str, initial: dict[str, Any]) -> dict[str, Any]:

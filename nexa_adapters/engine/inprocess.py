@@ -19,6 +19,7 @@ from nexa_core.saga import (
     SagaProgram,
     StepFailed,
     interpret,
+    is_ambiguous,
     is_retryable,
     workflow_id,
 )
@@ -40,18 +41,20 @@ class InProcessRunner:
     async def run(self, name: str, fn: Callable[[], Awaitable[Any]], policy: RetryPolicy) -> Any:
         delays = policy.delays()
         last: BaseException | None = None
+        ambiguous = False
         for attempt in range(policy.max_attempts):
             self.attempts[name] = self.attempts.get(name, 0) + 1
             try:
                 return await fn()
             except Exception as exc:
                 last = exc
+                ambiguous = ambiguous or is_ambiguous(exc)
                 if not is_retryable(exc):
-                    raise StepFailed(name, str(exc), _code(exc), attempt + 1) from exc
+                    raise StepFailed(name, str(exc), _code(exc), attempt + 1, ambiguous) from exc
                 if attempt < len(delays):
                     await anyio.sleep(delays[attempt] * self.time_scale)
         assert last is not None
-        raise StepFailed(name, str(last), _code(last), policy.max_attempts) from last
+        raise StepFailed(name, str(last), _code(last), policy.max_attempts, ambiguous) from last
 
 
 class InProcessEngine:

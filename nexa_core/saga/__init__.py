@@ -18,6 +18,7 @@ from nexa_core.saga.interpreter import (
     StepFailed,
     StepRunner,
     interpret,
+    is_ambiguous,
     is_retryable,
     workflow_id,
 )
@@ -26,6 +27,7 @@ from nexa_core.saga.policy import DEFAULT_RETRY_POLICIES, Queue, RetryPolicies, 
 from nexa_core.saga.records import Change, Recorder, digest
 from nexa_core.saga.subcase import (
     HOLD_TTL,
+    BookingLookup,
     CareInstructions,
     SagaDeps,
     SubCaseSagas,
@@ -41,6 +43,7 @@ __all__ = [
     "HOLD_TTL",
     "SUBCASE_BOOKING",
     "SUBCASE_ROLLBACK",
+    "BookingLookup",
     "CareInstructions",
     "Change",
     "OnFailure",
@@ -63,6 +66,7 @@ __all__ = [
     "definition",
     "digest",
     "interpret",
+    "is_ambiguous",
     "is_retryable",
     "transfer_status",
     "workflow_id",

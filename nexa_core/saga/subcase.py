@@ -17,7 +17,7 @@ import functools
 from collections.abc import Mapping, Sequence
 from datetime import datetime, timedelta
 from decimal import Decimal
-from typing import Any
+from typing import Any, Protocol, runtime_checkable
 
 import attrs
 
@@ -56,6 +56,7 @@ from nexa_core.model import (
     Vehicle,
 )
 from nexa_core.ports import (
+    BookingConfirmation,
     BookingProvider,
     BookingRequest,
     CardIssued,
@@ -83,6 +84,7 @@ from nexa_core.urn import Urn, VendorRegistry
 
 __all__ = [
     "HOLD_TTL",
+    "BookingLookup",
     "CareInstructions",
     "SagaDeps",
     "SubCaseSagas",
@@ -100,6 +102,20 @@ _CATEGORY = {
     "transport": ReviewCategory.TRANSPORT_FAILED,
     "offer_ready": ReviewCategory.DATA_INCOMPLETE,
 }
+
+
+@runtime_checkable
+class BookingLookup(Protocol):
+    """Optional booking-provider capability: find a booking by its idempotency key.
+
+    After an *ambiguous* failure (timeout, garbled reply) the partner may have booked;
+    before trying the next hotel the saga looks the attempt up and cancels it. A provider
+    without this capability stops the fallbacks instead (an operator verifies).
+    """
+
+    async def find(self, airline_urn: Urn, idempotency_key: str) -> BookingConfirmation | None:
+        """The live booking made under ``idempotency_key``, if any."""
+        ...
 
 
 @attrs.frozen
@@ -280,6 +296,36 @@ class SubCaseSagas:
         except NotFoundError:
             return
 
+    async def _reconcile(self, state: Mapping[str, Any], below: int) -> None:
+        """Cancel bookings that ambiguous failures of candidates ``< below`` may have made."""
+        tenant = _tenant(state)
+        for failure in state.get("failures", []):
+            index = int(failure.get("candidate", 0))
+            if failure.get("step") != "book" or not failure.get("ambiguous") or index >= below:
+                continue
+            offer = _offer(state, index)
+            provider = self.deps.booking.for_vendor(offer.vendor)
+            if not isinstance(provider, BookingLookup):
+                raise ProviderRejectedError(
+                    f"the outcome of the booking at {offer.hotel_urn} is unknown and "
+                    f"{offer.vendor} cannot look it up; an operator must verify it",
+                    vendor=offer.vendor,
+                    retryable=False,
+                )
+            key = _booking_key(state, index)
+            found = await provider.find(tenant.airline_urn, key)
+            if found is not None:
+                await self.gate.call(
+                    offer.vendor,
+                    "cancel",
+                    functools.partial(
+                        provider.cancel,
+                        tenant.airline_urn,
+                        found.confirmation_urn,
+                        idempotency_key=f"cancel:{digest(key)}",
+                    ),
+                )
+
     # ------------------------------------------------------------------ booking saga
 
     async def reserve(self, state: Mapping[str, Any]) -> Mapping[str, Any]:
@@ -346,6 +392,7 @@ class SubCaseSagas:
         if index > 0:
             prev = _offer(state, index - 1)
             await self._release(tenant, prev.urn, _attempt_urn(res_urn, prev.urn))
+            await self._reconcile(state, index)
         attempt = _attempt_urn(res_urn, offer.urn)
         await self._hold(tenant, offer, attempt, len(rooms), state["sub_case"])
         provider = self.deps.booking.for_vendor(offer.vendor)
@@ -803,14 +850,16 @@ class SubCaseSagas:
     async def release_hold(self, state: Mapping[str, Any]) -> Mapping[str, Any]:
         """Give the soft-hold (or its confirmation) back; fail a reservation never booked."""
         tenant = _tenant(state)
-        if not state.get("reservation"):
-            return {}
-        res_urn = Urn.parse(state["reservation"])
+        res_urn = (
+            Urn.parse(state["reservation"]) if state.get("reservation") else _reservation_urn(state)
+        )
         if state.get("offer"):
             offer_urn = Urn.parse(state["offer"])
         else:
             offer_urn = _offer(state, int(state.get("candidate", 0))).urn
         await self._release(tenant, offer_urn, _attempt_urn(res_urn, offer_urn))
+        if not state.get("confirmation"):
+            await self._reconcile(state, len(state.get("candidates", [])))
         res = await self._reservation(tenant, res_urn)
         if res is not None and res.status is ReservationStatus.PENDING:
             await self.rec.commit(

@@ -150,7 +150,15 @@ class SagaEngineContract:
         script.fail["card"] = [_permanent()]
         outcome = await self._run(make_engine, script)
         assert outcome.status == SagaStatus.COMPENSATED and outcome.failed_step == "card"
-        assert script.calls == ["hold", "book#0", "card", "cancel", "release", "review"]
+        assert script.calls == [
+            "hold",
+            "book#0",
+            "card",
+            "cancel_card",
+            "cancel",
+            "release",
+            "review",
+        ]
         assert "sold out" in (outcome.error or "")
 
     @pytest.mark.anyio
@@ -162,7 +170,7 @@ class SagaEngineContract:
         outcome = await self._run(make_engine, script)
         assert outcome.status == SagaStatus.COMPENSATED
         assert script.calls.count("card") == FAST.for_queue(Queue.PAYMENT).max_attempts
-        assert script.calls[-3:] == ["cancel", "release", "review"]
+        assert script.calls[-4:] == ["cancel_card", "cancel", "release", "review"]
 
     @pytest.mark.anyio
     async def test_fallback_candidates_get_one_attempt_each_after_the_primary(
@@ -191,7 +199,7 @@ class SagaEngineContract:
             "book#2",
             "book#3",
         ]
-        assert script.calls[-2:] == ["release", "review"]
+        assert script.calls[-3:] == ["cancel", "release", "review"]
 
     @pytest.mark.anyio
     async def test_a_compensation_failing_for_good_is_dead_lettered_and_the_rest_still_run(

@@ -1,0 +1,145 @@
+"""Crash tests: SIGKILL a DBOS saga worker at random moments; nothing lost or duplicated.
+
+Sizes: 200 sub-case sagas, 10 kills, booking partner failing transiently 20% of the time
+(plus 5% lost replies after a booking was made). Marked slow.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import random
+import signal
+import subprocess
+import sys
+import time
+from collections import Counter
+from datetime import date
+from pathlib import Path
+
+import anyio
+import pytest
+
+from nexa_adapters.sandbox import SandboxHotels, airport
+from nexa_adapters.sandbox.ledger import SandboxLedger
+from nexa_adapters.sql.store import SqlStore
+from nexa_core.errors import PIIRejectedError
+from nexa_core.model import CaseStatus, HotelOffer, PaymentMode, RoomType, SubCaseStatus
+from nexa_core.pii import reject_card_numbers
+from nexa_core.ports import HotelSearch
+from nexa_core.saga import CareInstructions, booking_input
+from nexa_core.tenancy import TenantContext
+from nexa_core.testing import make_case, make_group, make_sub_case
+from nexa_core.urn import Urn
+
+ROOT = Path(__file__).resolve().parents[2]
+LAN = TenantContext.system("urn:airline:LAN")
+SAGAS = 200
+KILLS = 10
+
+
+def _pii_safe(offer: HotelOffer) -> bool:
+    # some sandbox offer URNs carry date digits the card-number guard rejects (reported)
+    try:
+        reject_card_numbers({"offer": str(offer.urn)})
+    except PIIRejectedError:
+        return False
+    return True
+
+
+async def _seed(store_url: str, n: int) -> list[dict[str, object]]:
+    store = SqlStore.from_url(store_url)
+    hotels = SandboxHotels("sandbox", seed=7, hotels=40, rooms_scale=3.0)
+    offers = [
+        o
+        for o in await hotels.search(
+            HotelSearch(LAN.airline_urn, airport("SCL"), date(2026, 5, 5), date(2026, 5, 6), 1)
+        )
+        if PaymentMode.GUARANTEE in o.accepted_payments and _pii_safe(o)
+    ]
+    case = make_case("c-crash")
+    case = await store.cases.add(LAN, case)
+    case = await store.cases.update(LAN, case.transition(CaseStatus.ALLOCATING))
+    case = await store.cases.update(LAN, case.transition(CaseStatus.BOOKING))
+    inputs = []
+    rng = random.Random(5)
+    for i in range(n):
+        sub = make_sub_case(f"sc-{i:04d}", case=case, group=make_group(f"G{i}", pnr=f"P{i:05d}"))
+        sub = await store.sub_cases.add(LAN, sub)
+        ranked = rng.sample(offers, 4)
+        inputs.append(
+            booking_input(
+                sub,
+                wave_urn=Urn("wave", "w-crash"),
+                candidates=ranked,
+                rooms=(RoomType.DBL,),
+                care=CareInstructions(),
+            )
+        )
+    await store.close()
+    return inputs
+
+
+def _spawn(directory: Path, n: int) -> subprocess.Popen[bytes]:
+    env = {**os.environ, "NEXA_EXECUTOR_ID": "crash-worker", "PYTHONPATH": str(ROOT)}
+    with (directory / f"worker-{n}.log").open("wb") as log:
+        return subprocess.Popen(
+            [sys.executable, "-m", "tests.saga.crash_worker", str(directory)],
+            cwd=ROOT,
+            env=env,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+        )
+
+
+async def _check(directory: Path, store_url: str, inputs: list[dict[str, object]]) -> None:
+    store = SqlStore.from_url(store_url)
+    subs = await store.sub_cases.find(LAN, case_urn=Urn("case", "c-crash"))
+    assert len(subs) == len(inputs), "a sub-case was lost"
+    statuses = Counter(s.status for s in subs)
+    assert set(statuses) <= {SubCaseStatus.OFFER_READY, SubCaseStatus.MANUAL_REVIEW}, statuses
+    ledger = SandboxLedger(directory / "ledger.db")
+    assert ledger.duplicate_keys() == []
+    live = ledger.bookings(live_only=True)
+    per_reservation = Counter(r for _, _, r, _ in live)
+    assert all(c == 1 for c in per_reservation.values()), per_reservation.most_common(3)
+    ready = {s.reservation_urn for s in subs if s.status is SubCaseStatus.OFFER_READY}
+    assert {Urn.parse(r) for r in per_reservation} == ready
+    assert ledger.live_holds() == 0
+    for sub in subs:
+        if sub.status is SubCaseStatus.OFFER_READY:
+            res = await store.reservations.get(LAN, sub.reservation_urn)
+            assert res.confirmation_urn is not None
+    await store.close()
+
+
+def _crash_run(directory: Path, store_url: str, engine_url: str, n: int, kills: int) -> None:
+    (directory / "config.json").write_text(
+        json.dumps({"store_url": store_url, "engine_url": engine_url})
+    )
+    inputs = anyio.run(_seed, store_url, n)
+    (directory / "inputs.json").write_text(json.dumps(inputs))
+    rng = random.Random(int.from_bytes(os.urandom(2), "big"))
+    for k in range(kills):
+        proc = _spawn(directory, k)
+        time.sleep(rng.uniform(1.5, 4.0))
+        if proc.poll() is None:
+            proc.send_signal(signal.SIGKILL)
+        proc.wait()
+    proc = _spawn(directory, kills)
+    proc.wait(timeout=240)
+    out = (directory / f"worker-{kills}.log").read_text()
+    assert proc.returncode == 0, out[-3000:]
+    assert f"done {n}" in out
+    anyio.run(_check, directory, store_url, inputs)
+
+
+@pytest.mark.slow
+def test_sigkilled_sqlite_worker_loses_and_duplicates_nothing(tmp_path: Path) -> None:
+    _crash_run(
+        tmp_path,
+        f"sqlite:///{tmp_path}/app.db",
+        f"dbos+sqlite:///{tmp_path}/engine.db",
+        SAGAS,
+        KILLS,
+    )
