@@ -25,7 +25,6 @@ from nexa_core.errors import (
     CapacityError,
     InvalidInputError,
     NotFoundError,
-    ProviderRejectedError,
     ProviderTimeoutError,
 )
 from nexa_core.model import Hold, Money, ReservationStatus
