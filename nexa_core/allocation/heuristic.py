@@ -38,6 +38,11 @@ class _State:
         self.load = [0] * len(p.hotels)
         self.tier_load: list[dict[Tier, int]] = [defaultdict(int) for _ in p.hotels]
         self._prefs: dict[tuple[int, int], tuple[tuple[tuple[int, ...], ...], ...]] = {}
+        self._need_prefs: dict[tuple[Tier, int, bool, int], tuple[tuple[int, ...], ...]] = {}
+        self.version = [0] * len(p.hotels)
+        self.budget = 6.0
+        self.work = 0
+        self.work_limit = 10**12
         self.order: list[list[int]] = []
         self.est: list[dict[int, float]] = []
         self._build_orders()
@@ -53,14 +58,21 @@ class _State:
         t = p.types[k]
         out = []
         for need in t.needs:
-            usable = [
-                rc
-                for rc in (p.classes[i] for i in p.hotels[h].classes)
-                if p.usable(t, need, rc)
-            ]
-            usable.sort(key=lambda rc: (rc.capacity, rc.accessible and not need.accessible, rc.rate))
-            exact = tuple(rc.index for rc in usable if rc.capacity == max(1, need.occupants))
-            out.append((exact, tuple(rc.index for rc in usable)))
+            nkey = (t.tier, need.occupants, need.accessible, h)
+            pair = self._need_prefs.get(nkey)
+            if pair is None:
+                usable = [
+                    rc
+                    for rc in (p.classes[i] for i in p.hotels[h].classes)
+                    if p.usable(t, need, rc)
+                ]
+                usable.sort(
+                    key=lambda rc: (rc.capacity, rc.accessible and not need.accessible, rc.rate)
+                )
+                exact = tuple(rc.index for rc in usable if rc.capacity == need.occupants)
+                pair = (exact, tuple(rc.index for rc in usable))
+                self._need_prefs[nkey] = pair
+            out.append(pair)
         res = tuple(out)
         self._prefs[key] = res
         return res
@@ -73,7 +85,6 @@ class _State:
                 prefs = self.prefs(t.index, h)
                 if any(not anyfit for _, anyfit in prefs):
                     continue
-                rooms = [(ex or anyfit)[0] for ex, anyfit in prefs]
                 rooms = [min(ex or anyfit, key=lambda r: p.classes[r].rate) for ex, anyfit in prefs]
                 est[h] = p.copy_cost(t, h, rooms)
             self.est.append(est)
@@ -86,6 +97,7 @@ class _State:
             tl = self.tier_load[h]
             if any(n > 0 and other is not tier for other, n in tl.items()):
                 return None
+        self.work += 1
         rem = self.rem
         taken: list[int] = []
         for ex, anyfit in self.prefs(k, h):
@@ -117,6 +129,7 @@ class _State:
             del self.at_hotel[h][k]
         self.load[h] -= 1
         self.tier_load[h][self.p.types[k].tier] -= 1
+        self.version[h] += 1
         return rooms
 
     def place_anywhere(self, k: int, avoid: int = -1) -> int:
@@ -134,13 +147,81 @@ class _State:
         return time.perf_counter() > self.deadline
 
     # ------------------------------------------------------------------ phases
-    def construct(self) -> None:
+    def reset(self) -> None:
         p = self.p
+        self.rem = [c.count for c in p.classes]
+        self.left = [t.count for t in p.types]
+        self.placed = defaultdict(list)
+        self.at_hotel = [defaultdict(int) for _ in p.hotels]
+        self.load = [0] * len(p.hotels)
+        self.tier_load = [defaultdict(int) for _ in p.hotels]
+        self.version = [0] * len(p.hotels)
+
+    def snapshot(self) -> tuple[object, ...]:
+        return (
+            list(self.rem),
+            list(self.left),
+            {k: list(v) for k, v in self.placed.items()},
+            [defaultdict(int, d) for d in self.at_hotel],
+            list(self.load),
+            [defaultdict(int, d) for d in self.tier_load],
+            list(self.type_order),
+        )
+
+    def restore(self, snap: tuple[object, ...]) -> None:
+        rem, left, placed, at_hotel, load, tier_load, order = snap
+        self.rem = list(rem)  # type: ignore[call-overload]
+        self.left = list(left)  # type: ignore[call-overload]
+        self.placed = defaultdict(list, {k: list(v) for k, v in placed.items()})  # type: ignore[attr-defined]
+        self.at_hotel = [defaultdict(int, d) for d in at_hotel]  # type: ignore[attr-defined]
+        self.load = list(load)  # type: ignore[call-overload]
+        self.tier_load = [defaultdict(int, d) for d in tier_load]  # type: ignore[attr-defined]
+        self.type_order = list(order)  # type: ignore[call-overload]
+        self.version = [0] * len(self.p.hotels)
+
+    def coverage(self) -> float:
+        return sum(t.weight * (t.count - self.left[t.index]) for t in self.p.types)
+
+    def construct_priced(self, rounds: int) -> None:
+        """Run the greedy under room-class prices that adapt to observed scarcity and
+        keep the best run (weighted coverage)."""
+        p = self.p
+        supply: dict[tuple[int, bool], int] = defaultdict(int)
+        for rc in p.classes:
+            supply[(rc.capacity, rc.accessible)] += rc.count
+        price = {key: float(key[0]) for key in supply}
+        best: tuple[float, tuple[object, ...]] | None = None
+        for i in range(max(1, rounds)):
+            if i:
+                self.reset()
+            self.construct(price)
+            self.repair(self.repair_work)
+            cov = self.coverage()
+            if best is None or cov > best[0] + _EPS:
+                best = (cov, self.snapshot())
+            if self.late() or not any(self.left):
+                break
+            used: dict[tuple[int, bool], int] = defaultdict(int)
+            for rc in p.classes:
+                used[(rc.capacity, rc.accessible)] += rc.count - self.rem[rc.index]
+            for key, n in supply.items():
+                util = used[key] / n if n else 1.0
+                price[key] *= 1.35 if util >= 0.97 else max(0.6, util)
+        assert best is not None
+        self.restore(best[1])
+
+    def construct(self, price: dict[tuple[int, bool], float] | None = None) -> None:
+        p = self.p
+
+        def need_price(occ: int, acc: bool) -> float:
+            if price is None:
+                return float(occ)
+            return price.get((occ, acc), price.get((occ, False), float(occ)))
 
         def key(t_idx: int) -> tuple[float, int, float, int]:
             t = p.types[t_idx]
-            beds = sum(max(1, n.occupants) for n in t.needs) or 1
-            return (-t.weight / beds, len(self.order[t_idx]), -t.weight, t_idx)
+            cost = sum(need_price(n.occupants, n.accessible) for n in t.needs) or 1.0
+            return (-t.weight / cost, len(self.order[t_idx]), -t.weight, t_idx)
 
         self.type_order = sorted(range(len(p.types)), key=key)
         for k in self.type_order:
@@ -156,13 +237,19 @@ class _State:
                 if not self.left[k]:
                     break
 
-    def repair(self) -> None:
+    def repair(self, work: int = 10**12) -> None:
         p = self.p
-        for k in self.type_order:
-            t = p.types[k]
-            while self.left[k] > 0 and not self.late():
-                if not self._repair_once(k, t.weight):
-                    break
+        stop = self.work + work
+        for _ in range(3):
+            improved = False
+            for k in self.type_order:
+                t = p.types[k]
+                while self.left[k] > 0 and not self.late() and self.work < stop:
+                    if not self._repair_once(k, t.weight):
+                        break
+                    improved = True
+            if not improved:
+                break
 
     def _repair_once(self, k: int, weight: float) -> bool:
         p = self.p
@@ -176,14 +263,14 @@ class _State:
                 self.add(k, h, rooms)
                 return True
             victims = sorted(
-                (k2 for k2 in self.at_hotel[h] if k2 != k and p.types[k2].weight < weight),
+                (k2 for k2 in self.at_hotel[h] if k2 != k),
                 key=lambda k2: (p.types[k2].weight, k2),
             )
             evicted: list[tuple[int, tuple[int, ...]]] = []
             lost = 0.0
             fitted: tuple[int, ...] | None = None
             for k2 in victims:
-                while self.at_hotel[h].get(k2, 0) > 0 and lost + p.types[k2].weight < weight:
+                while self.at_hotel[h].get(k2, 0) > 0 and lost + p.types[k2].weight < self.budget * weight:
                     last = self.placed[(k2, h)][-1]
                     if not any(r in usable_by_k for r in last):
                         break
@@ -228,6 +315,7 @@ class _State:
     def improve_cost(self) -> None:
         p = self.p
         fixed = p.fixed_cost
+        failed: dict[tuple[int, int], int] = {}
         for _ in range(3):
             moved = False
             for (k, h), copies in sorted(self.placed.items()):
@@ -243,12 +331,15 @@ class _State:
                     old = self.remove(k, h)
                     best: tuple[float, int, tuple[int, ...]] | None = None
                     for h2 in self.order[k]:
+                        if failed.get((k, h2)) == self.version[h2]:
+                            continue
                         if self.est[k][h2] + (fixed if self.load[h2] == 0 else 0.0) >= current + saves - _EPS:
                             if self.est[k][h2] >= current + saves - _EPS:
                                 break
                             continue
                         cand = self.fit(k, h2, False)
                         if cand is None:
+                            failed[(k, h2)] = self.version[h2]
                             continue
                         c = self._copy_cost(k, h2, cand) + (fixed if self.load[h2] == 0 and h2 != h else 0.0)
                         for r in cand:
@@ -338,8 +429,17 @@ class GreedyRepairSolver:
 
     name = "greedy-repair"
 
-    def __init__(self, *, repair: bool = True, improve: bool = True) -> None:
+    def __init__(
+        self,
+        *,
+        repair: bool = True,
+        improve: bool = True,
+        rounds: int = 1,
+        repair_work: int = 400_000,
+    ) -> None:
+        self.repair_work = repair_work
         self.repair = repair
+        self.rounds = rounds
         self.improve = improve
 
     def solve(self, problem: AllocationProblem, *, time_limit_s: float | None = None) -> SolverResult:
@@ -347,9 +447,11 @@ class GreedyRepairSolver:
         started = time.perf_counter()
         deadline = started + (time_limit_s if time_limit_s is not None else 1e9)
         st = _State(problem, deadline)
-        st.construct()
+        st.repair_work = self.repair_work
         if self.repair:
-            st.repair()
+            st.construct_priced(self.rounds)
+        else:
+            st.construct()
         if self.improve:
             st.improve_cost()
         return st.result(self.name, started)
