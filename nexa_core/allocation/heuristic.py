@@ -40,6 +40,7 @@ class _State:
         self._prefs: dict[tuple[int, int], tuple[tuple[tuple[int, ...], ...], ...]] = {}
         self._need_prefs: dict[tuple[Tier, int, bool, int], tuple[tuple[int, ...], ...]] = {}
         self.version = [0] * len(p.hotels)
+        self.fail: dict[tuple[int, int, bool], int] = {}
         self.budget = 6.0
         self.work = 0
         self.work_limit = 10**12
@@ -92,15 +93,25 @@ class _State:
 
     # ------------------------------------------------------------------ primitives
     def fit(self, k: int, h: int, exact: bool) -> tuple[int, ...] | None:
+        """Take rooms for one group of type ``k`` at ``h`` (None: it does not fit).
+
+        Failures are remembered per hotel version: capacity at ``h`` only grows through
+        :meth:`remove`, which bumps the version.
+        """
+        self.work += 1
+        key = (k, h, exact)
+        version = self.version[h]
+        if self.fail.get(key) == version:
+            return None
         if self.p.separate_tiers_by_hotel:
             tier = self.p.types[k].tier
             tl = self.tier_load[h]
             if any(n > 0 and other is not tier for other, n in tl.items()):
                 return None
-        self.work += 1
+        prefs = self._prefs.get((k, h)) or self.prefs(k, h)
         rem = self.rem
         taken: list[int] = []
-        for ex, anyfit in self.prefs(k, h):
+        for ex, anyfit in prefs:
             for r in ex if exact else anyfit:
                 if rem[r] > 0:
                     rem[r] -= 1
@@ -109,6 +120,7 @@ class _State:
             else:
                 for r in taken:
                     rem[r] += 1
+                self.fail[key] = version
                 return None
         return tuple(taken)
 
@@ -156,6 +168,7 @@ class _State:
         self.load = [0] * len(p.hotels)
         self.tier_load = [defaultdict(int) for _ in p.hotels]
         self.version = [0] * len(p.hotels)
+        self.fail = {}
 
     def snapshot(self) -> tuple[object, ...]:
         return (
@@ -178,6 +191,7 @@ class _State:
         self.tier_load = [defaultdict(int, d) for d in tier_load]  # type: ignore[attr-defined]
         self.type_order = list(order)  # type: ignore[call-overload]
         self.version = [0] * len(self.p.hotels)
+        self.fail = {}
 
     def coverage(self) -> float:
         return sum(t.weight * (t.count - self.left[t.index]) for t in self.p.types)
@@ -210,7 +224,9 @@ class _State:
         assert best is not None
         self.restore(best[1])
 
-    def construct(self, price: dict[tuple[int, bool], float] | None = None) -> None:
+    def construct(
+        self, price: dict[tuple[int, bool], float] | None = None, global_exact: bool = True
+    ) -> None:
         p = self.p
 
         def need_price(occ: int, acc: bool) -> float:
@@ -224,8 +240,15 @@ class _State:
             return (-t.weight / cost, len(self.order[t_idx]), -t.weight, t_idx)
 
         self.type_order = sorted(range(len(p.types)), key=key)
+        passes: list[tuple[bool, ...]] = [(True,), (False,)] if global_exact else [(True, False)]
+        for modes in passes:
+            self._fill(modes)
+
+    def _fill(self, modes: tuple[bool, ...]) -> None:
         for k in self.type_order:
-            for exact in (True, False):
+            if not self.left[k]:
+                continue
+            for exact in modes:
                 for h in self.order[k]:
                     while self.left[k] > 0:
                         rooms = self.fit(k, h, exact)
@@ -313,48 +336,59 @@ class _State:
         return self.p.copy_cost(self.p.types[k], h, rooms)
 
     def improve_cost(self) -> None:
-        p = self.p
-        fixed = p.fixed_cost
+        fixed = self.p.fixed_cost
         failed: dict[tuple[int, int], int] = {}
         for _ in range(3):
             moved = False
-            for (k, h), copies in sorted(self.placed.items()):
-                i = len(copies)
-                while i > 0 and not self.late():
-                    i -= 1
-                    if i >= len(copies):
-                        continue
-                    rooms = copies[i]
-                    current = self._copy_cost(k, h, rooms)
-                    saves = fixed if self.load[h] == 1 else 0.0
-                    copies[i], copies[-1] = copies[-1], copies[i]
-                    old = self.remove(k, h)
-                    best: tuple[float, int, tuple[int, ...]] | None = None
-                    for h2 in self.order[k]:
-                        if failed.get((k, h2)) == self.version[h2]:
-                            continue
-                        if self.est[k][h2] + (fixed if self.load[h2] == 0 else 0.0) >= current + saves - _EPS:
-                            if self.est[k][h2] >= current + saves - _EPS:
-                                break
-                            continue
-                        cand = self.fit(k, h2, False)
-                        if cand is None:
-                            failed[(k, h2)] = self.version[h2]
-                            continue
-                        c = self._copy_cost(k, h2, cand) + (fixed if self.load[h2] == 0 and h2 != h else 0.0)
-                        for r in cand:
-                            self.rem[r] += 1
-                        if c + _EPS < current + (saves if h2 != h else 0.0) and (best is None or c < best[0]):
-                            best = (c, h2, cand)
-                    if best is None:
-                        self._restore(k, h, old)
-                        continue
-                    got = self.fit(k, best[1], False)
-                    assert got is not None
-                    self.add(k, best[1], got)
-                    moved = True
+            for (k, h) in sorted(self.placed):
+                for rooms in sorted(set(self.placed[(k, h)])):
+                    # identical copies: keep moving them until one cannot improve
+                    while rooms in self.placed[(k, h)] and not self.late():
+                        if not self._move_better(k, h, rooms, fixed, failed):
+                            break
+                        moved = True
             if not self._close_hotels() and not moved:
                 break
+
+    def _move_better(
+        self,
+        k: int,
+        h: int,
+        rooms: tuple[int, ...],
+        fixed: float,
+        failed: dict[tuple[int, int], int],
+    ) -> bool:
+        copies = self.placed[(k, h)]
+        i = copies.index(rooms)
+        current = self._copy_cost(k, h, rooms)
+        saves = fixed if self.load[h] == 1 else 0.0
+        copies[i], copies[-1] = copies[-1], copies[i]
+        old = self.remove(k, h)
+        best: tuple[float, int] | None = None
+        est = self.est[k]
+        for h2 in self.order[k]:
+            bound = current + (saves if h2 != h else 0.0) - _EPS
+            if est[h2] >= current + saves - _EPS:
+                break
+            opening = fixed if self.load[h2] == 0 and h2 != h else 0.0
+            if est[h2] + opening >= bound or failed.get((k, h2)) == self.version[h2]:
+                continue
+            cand = self.fit(k, h2, False)
+            if cand is None:
+                failed[(k, h2)] = self.version[h2]
+                continue
+            for r in cand:
+                self.rem[r] += 1
+            c = self._copy_cost(k, h2, cand) + opening
+            if c < bound and (best is None or c < best[0]):
+                best = (c, h2)
+        if best is None:
+            self._restore(k, h, old)
+            return False
+        got = self.fit(k, best[1], False)
+        assert got is not None
+        self.add(k, best[1], got)
+        return True
 
     def _close_hotels(self) -> bool:
         p = self.p

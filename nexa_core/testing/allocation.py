@@ -65,7 +65,7 @@ def closure_policy(currency: str = "USD") -> Policy:
         tiers=frozenset(Tier),
         constraints={
             Tier.ECONOMY: TierConstraints(
-                max_distance_km=35, max_nightly_rate=Money("150", currency),
+                max_distance_km=35, max_nightly_rate=Money("175", currency),
                 excluded_chains=frozenset({"Budget Inns"}),
             ),
             Tier.PREMIUM_ECONOMY: TierConstraints(min_stars=3, max_distance_km=30, max_nightly_rate=Money("190", currency)),
@@ -93,7 +93,7 @@ def _needs(rng: random.Random, gid: str, tier: Tier, size: int) -> tuple[int, tu
 
 
 def synthetic_closure(
-    passengers: int, *, hotels: int = 250, seed: int = 1, scarcity: float = 0.8
+    passengers: int, *, hotels: int = 250, seed: int = 1, scarcity: float = 0.9
 ) -> Closure:
     """A closure of about ``passengers`` passengers over ``hotels`` hotels whose beds cover
     roughly ``scarcity`` of the demand."""
@@ -137,10 +137,12 @@ def synthetic_closure(
             if n:
                 factor = {1: Decimal("0.85"), 2: Decimal(1), 3: Decimal("1.25"), 4: Decimal("1.5")}[rt.capacity]
                 rooms.append(RoomOffer(rt, n, (base * factor).quantize(Decimal(1)), False))
-        if rng.random() < 0.6:
-            rooms.append(RoomOffer(RoomType.DBL, rng.randint(1, 3), base, True))
-        if rng.random() < 0.2:
-            rooms.append(RoomOffer(RoomType.QUAD, 1, (base * Decimal("1.5")).quantize(Decimal(1)), True))
+        if rng.random() < 0.7:  # accessible rooms: about 2-3 % of beds
+            rooms.append(RoomOffer(RoomType.DBL, max(1, int(beds * 0.012 + rng.random())), base, True))
+        if rng.random() < 0.3:
+            rooms.append(
+                RoomOffer(RoomType.QUAD, max(1, int(beds * 0.003 + rng.random())), (base * Decimal("1.5")).quantize(Decimal(1)), True)
+            )
         amenities = frozenset(a for a in ("wifi", "gym", "breakfast", "shuttle") if rng.random() < 0.3 + 0.15 * stars)
         pay = frozenset({PaymentMode.CARD}) if rng.random() < 0.05 else frozenset({PaymentMode.GUARANTEE, PaymentMode.CARD})
         offers.append(
