@@ -228,6 +228,15 @@ class DbosEngine:
     async def run(self, saga_id: str, subject: str, initial: Mapping[str, Any]) -> SagaOutcome:
         return await self.result(await self.start(saga_id, subject, initial))
 
+    async def pending(self) -> int:
+        """Runs of the saga workflow still enqueued or running (any executor)."""
+        from dbos import DBOS
+
+        rows = await DBOS.list_workflows_async(
+            status=["ENQUEUED", "PENDING"], name=WORKFLOW_NAME, load_input=False, load_output=False
+        )
+        return len(rows)
+
     async def recover(self, executor_ids: list[str]) -> list[str]:
         """Adopt the pending runs of (dead) executors; returns their workflow ids."""
         from dbos import DBOS

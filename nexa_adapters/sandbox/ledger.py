@@ -11,6 +11,7 @@ processes serialise correctly.
 from __future__ import annotations
 
 import hashlib
+import os
 import random
 import sqlite3
 import time
@@ -43,7 +44,7 @@ CREATE TABLE IF NOT EXISTS bookings (
 );
 CREATE INDEX IF NOT EXISTS bookings_key ON bookings(vendor, key);
 CREATE TABLE IF NOT EXISTS calls (
-  id INTEGER PRIMARY KEY AUTOINCREMENT, vendor TEXT, op TEXT, key TEXT, outcome TEXT
+  id INTEGER PRIMARY KEY AUTOINCREMENT, vendor TEXT, op TEXT, key TEXT, outcome TEXT, pid INTEGER
 );
 CREATE TABLE IF NOT EXISTS inventory (
   tenant TEXT NOT NULL, offer TEXT NOT NULL, rooms INTEGER NOT NULL,
@@ -110,6 +111,20 @@ class SandboxLedger:
         with self.connect() as db:
             return int(db.execute("SELECT COUNT(*) FROM calls WHERE op = ?", (op,)).fetchone()[0])
 
+    def calls_per_key(self, op: str = "book") -> dict[str, int]:
+        """How many ``op`` calls each idempotency key received."""
+        with self.connect() as db:
+            rows = db.execute(
+                "SELECT key, COUNT(*) FROM calls WHERE op = ? GROUP BY key", (op,)
+            ).fetchall()
+        return {k: int(n) for k, n in rows}
+
+    def processes(self, op: str = "book") -> int:
+        """How many distinct processes made ``op`` calls."""
+        with self.connect() as db:
+            row = db.execute("SELECT COUNT(DISTINCT pid) FROM calls WHERE op = ?", (op,)).fetchone()
+        return int(row[0])
+
     def live_holds(self) -> int:
         """Rooms held, unexpired and neither confirmed nor released."""
         with self.connect() as db:
@@ -148,8 +163,8 @@ class LedgerBooking:
 
     def _log(self, db: sqlite3.Connection, op: str, key: str, outcome: str) -> None:
         db.execute(
-            "INSERT INTO calls (vendor, op, key, outcome) VALUES (?, ?, ?, ?)",
-            (self.name, op, key, outcome),
+            "INSERT INTO calls (vendor, op, key, outcome, pid) VALUES (?, ?, ?, ?, ?)",
+            (self.name, op, key, outcome, os.getpid()),
         )
 
     async def book(self, request: BookingRequest) -> BookingConfirmation:

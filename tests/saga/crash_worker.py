@@ -37,12 +37,13 @@ class LedgerCoordination(InProcessCoordination):
         return self._ledger_holds
 
 
-def build(
-    directory: Path, *, store_url: str, engine_url: str, seed: int
-) -> tuple[DbosEngine, SqlStore]:
+def build(directory: Path, config: dict[str, Any], *, seed: int) -> tuple[DbosEngine, SqlStore]:
     ledger = SandboxLedger(directory / "ledger.db")
-    faults = FaultInjector(transient_rate=0.2, seed=seed)
-    booking = LedgerBooking(ledger, "sandbox", faults=faults, lost_reply_rate=0.05, seed=seed)
+    faults = FaultInjector(transient_rate=config.get("transient", 0.2), seed=seed)
+    booking = LedgerBooking(
+        ledger, "sandbox", faults=faults, lost_reply_rate=config.get("lost_reply", 0.05), seed=seed
+    )
+    store_url, engine_url = config["store_url"], config["engine_url"]
     store = SqlStore.from_url(store_url)
     deps = SagaDeps(
         store=store,
@@ -63,9 +64,7 @@ def build(
 async def main(directory: Path) -> None:
     config = json.loads((directory / "config.json").read_text())
     seed = int.from_bytes(os.urandom(2), "big")
-    engine, store = build(
-        directory, store_url=config["store_url"], engine_url=config["engine_url"], seed=seed
-    )
+    engine, store = build(directory, config, seed=seed)
     await engine.launch()
     inputs = json.loads((directory / "inputs.json").read_text())
     if config.get("enqueue", True):

@@ -48,7 +48,7 @@ def _pii_safe(offer: HotelOffer) -> bool:
 
 
 async def _seed(store_url: str, n: int) -> list[dict[str, object]]:
-    store = SqlStore.from_url(store_url)
+    store = SqlStore.from_url(store_url, migrate=True)
     hotels = SandboxHotels("sandbox", seed=7, hotels=40, rooms_scale=3.0)
     offers = [
         o
@@ -80,8 +80,8 @@ async def _seed(store_url: str, n: int) -> list[dict[str, object]]:
     return inputs
 
 
-def _spawn(directory: Path, n: int) -> subprocess.Popen[bytes]:
-    env = {**os.environ, "NEXA_EXECUTOR_ID": "crash-worker", "PYTHONPATH": str(ROOT)}
+def _spawn(directory: Path, n: int, executor: str = "crash-worker") -> subprocess.Popen[bytes]:
+    env = {**os.environ, "NEXA_EXECUTOR_ID": executor, "PYTHONPATH": str(ROOT)}
     with (directory / f"worker-{n}.log").open("wb") as log:
         return subprocess.Popen(
             [sys.executable, "-m", "tests.saga.crash_worker", str(directory)],
@@ -98,6 +98,8 @@ async def _check(directory: Path, store_url: str, inputs: list[dict[str, object]
     assert len(subs) == len(inputs), "a sub-case was lost"
     statuses = Counter(s.status for s in subs)
     assert set(statuses) <= {SubCaseStatus.OFFER_READY, SubCaseStatus.MANUAL_REVIEW}, statuses
+    reviews = await store.reviews.find(LAN, case_urn=Urn("case", "c-crash"))
+    assert statuses[SubCaseStatus.OFFER_READY] == len(inputs), [r.reason for r in reviews][:3]
     ledger = SandboxLedger(directory / "ledger.db")
     assert ledger.duplicate_keys() == []
     live = ledger.bookings(live_only=True)
@@ -113,16 +115,23 @@ async def _check(directory: Path, store_url: str, inputs: list[dict[str, object]
     await store.close()
 
 
-def _crash_run(directory: Path, store_url: str, engine_url: str, n: int, kills: int) -> None:
+def _prepare(
+    directory: Path, store_url: str, engine_url: str, n: int, **extra: object
+) -> list[dict[str, object]]:
     (directory / "config.json").write_text(
-        json.dumps({"store_url": store_url, "engine_url": engine_url})
+        json.dumps({"store_url": store_url, "engine_url": engine_url, **extra})
     )
     inputs = anyio.run(_seed, store_url, n)
     (directory / "inputs.json").write_text(json.dumps(inputs))
+    return inputs
+
+
+def _crash_run(directory: Path, store_url: str, engine_url: str, n: int, kills: int) -> None:
+    inputs = _prepare(directory, store_url, engine_url, n)
     rng = random.Random(int.from_bytes(os.urandom(2), "big"))
     for k in range(kills):
         proc = _spawn(directory, k)
-        time.sleep(rng.uniform(1.5, 4.0))
+        time.sleep(rng.uniform(1.0, 3.0))
         if proc.poll() is None:
             proc.send_signal(signal.SIGKILL)
         proc.wait()
@@ -143,3 +152,42 @@ def test_sigkilled_sqlite_worker_loses_and_duplicates_nothing(tmp_path: Path) ->
         SAGAS,
         KILLS,
     )
+
+
+@pytest.mark.slow
+@pytest.mark.postgres
+def test_sigkilled_postgres_worker_loses_and_duplicates_nothing(
+    tmp_path: Path, postgres_database: str
+) -> None:
+    _crash_run(
+        tmp_path,
+        postgres_database,
+        "dbos+" + postgres_database,
+        SAGAS,
+        KILLS,
+    )
+
+
+@pytest.mark.slow
+@pytest.mark.postgres
+def test_two_postgres_workers_share_one_case_and_run_no_step_twice(
+    tmp_path: Path, postgres_database: str
+) -> None:
+    n = 60
+    inputs = _prepare(
+        tmp_path, postgres_database, "dbos+" + postgres_database, n, transient=0.0, lost_reply=0.0
+    )
+    # the first worker creates the engine schema; the second joins a moment later
+    workers = [_spawn(tmp_path, 0, "worker-a")]
+    time.sleep(1.0)
+    workers.append(_spawn(tmp_path, 1, "worker-b"))
+    for k, proc in enumerate(workers):
+        proc.wait(timeout=180)
+        log = (tmp_path / f"worker-{k}.log").read_text()
+        assert proc.returncode == 0, log[-3000:]
+    anyio.run(_check, tmp_path, postgres_database, inputs)
+    ledger = SandboxLedger(tmp_path / "ledger.db")
+    calls = ledger.calls_per_key("book")
+    assert set(calls.values()) == {1}, "a booking step ran twice"
+    assert len(calls) >= n
+    assert ledger.processes("book") == 2, "both workers should have booked"
