@@ -1,7 +1,7 @@
 """Sub-case sagas per second on the DBOS engine (SQLite and PostgreSQL) vs raw INSERT+COMMIT.
 
 Zero-latency sandbox partners, the SQL operational store on the same database kind as the
-engine's system database, one process. Prints one line per backend::
+engine's system database, one worker process (queue, 8 sagas at a time). Prints one line per backend::
 
     python benchmarks/saga.py [--sagas 100] [--postgres postgresql+psycopg://…/test]
 
@@ -148,9 +148,7 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as tmp:
         app = f"sqlite:///{Path(tmp) / 'app.db'}"
         raw = raw_insert_rate(f"sqlite:///{Path(tmp) / 'raw.db'}")
-        engine = DbosEngine.from_url(
-            f"dbos+sqlite:///{Path(tmp) / 'engine.db'}?executor=bench", enqueue=False
-        )
+        engine = DbosEngine.from_url(f"dbos+sqlite:///{Path(tmp) / 'engine.db'}?executor=bench")
         try:
             rate = asyncio.run(saga_rate(SqlStore.from_url(app), engine, n))
         finally:
@@ -163,7 +161,7 @@ def main() -> None:
     admin, url = pg
     try:
         raw = raw_insert_rate(url)
-        engine = DbosEngine.from_url("dbos+" + url + "?executor=bench", enqueue=False)
+        engine = DbosEngine.from_url("dbos+" + url + "?executor=bench")
         try:
             rate = asyncio.run(saga_rate(SqlStore.from_url(url, migrate=True), engine, n))
         finally:

@@ -17,3 +17,13 @@ def test_an_id_with_a_card_like_digit_run_is_drawn_again(monkeypatch: pytest.Mon
     monkeypatch.setattr(uuid, "uuid4", lambda: next(values))
     urn = UuidIds().new("event")
     assert urn.id == f"e-{uuid.UUID(int=0xABCDEF).hex}"
+
+
+def test_idempotency_keys_never_look_like_card_numbers() -> None:
+    from nexa_core.idempotency import idempotency_key
+
+    keys = [
+        idempotency_key("booking", "urn:case:c-1", "urn:wave:w-1", f"G{i}") for i in range(3000)
+    ]
+    assert not [k for k in keys if find_card_numbers(k)]
+    assert len(set(keys)) == len(keys)
