@@ -154,6 +154,12 @@ def main() -> None:
         finally:
             engine.destroy()
         print(f"{'DBOS + SQLite':<28} {rate:>9.1f} {raw:>16.1f}")
+        engine = DbosEngine.from_url(f"dbos+sqlite:///{Path(tmp) / 'engine2.db'}?executor=bench")
+        try:
+            rate = asyncio.run(saga_rate(MemoryStore(), engine, n))
+        finally:
+            engine.destroy()
+        print(f"{'DBOS + SQLite, memory store':<28} {rate:>9.1f} {'-':>16}")
     pg = _pg_database(args.postgres)
     if pg is None:
         print(f"{'DBOS + PostgreSQL':<28} {'skipped (server unreachable)':>26}")
