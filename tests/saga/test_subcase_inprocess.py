@@ -158,3 +158,55 @@ async def test_decline_compensates_in_reverse_and_returns_sub_case_to_pending() 
     )
     types = [r.event.type for r in await world.store.outbox.read_after(0, limit=1000)]
     assert "subcase.rolled-back" in types and "operator.alerted" in types
+
+
+@pytest.mark.anyio
+async def test_an_open_breaker_shifts_the_booking_to_another_provider() -> None:
+    import attrs as _attrs
+
+    from nexa_core.urn import Urn
+
+    world = await make_world()
+    engine = await _engine(world)
+    sub = await world.sub_case()
+    primary = world.offers[0]
+    backup = _attrs.evolve(
+        world.offers[1],
+        hotel_urn=Urn("hotel", world.offers[1].hotel_urn.id, "backup"),
+        urn=Urn("offer", "backup-" + world.offers[1].urn.id),
+    )
+    for _ in range(10):  # consecutive transient failures open the sandbox breaker
+        await world.coordination.breakers.record("sandbox", success=False)
+    assert await world.coordination.breakers.state("sandbox") == "open"
+    outcome = await engine.run(
+        "subcase-booking@1", str(sub.urn), world.input(sub, offers=[primary, backup])
+    )
+    assert outcome.completed and outcome.state["vendor"] == "backup"
+    assert world.booking.calls == 0 and len(world.backup.bookings) == 1
+    runner = engine.runners[outcome.workflow_id]
+    assert runner.attempts["book"] == 1  # the open breaker is not waited out
+
+
+@pytest.mark.anyio
+async def test_every_partner_call_takes_a_token_from_the_shared_rate_limiter() -> None:
+    world = await make_world()
+    taken: list[str] = []
+    limiter = world.coordination.rate_limits
+    original = limiter.acquire
+
+    async def spy(key: str, **kw: object) -> None:
+        taken.append(key)
+        await original(key, **kw)  # type: ignore[arg-type]
+
+    limiter.acquire = spy  # type: ignore[method-assign]
+    engine = await _engine(world)
+    sub = await world.sub_case()
+    state = world.input(sub, meal_allowance="10", transport=DispatchMode.AUTOMATIC)
+    assert (await engine.run("subcase-booking@1", str(sub.urn), state)).completed
+    assert taken == [
+        "sandbox.booking",
+        "sandbox.card",
+        "sandbox.card",
+        "sandbox.transport",
+        "sandbox.notification",
+    ]
