@@ -131,6 +131,12 @@ class SagaProgram:
     definition: SagaDefinition
     handlers: Mapping[str, Handler]
     retry: RetryPolicies = DEFAULT_RETRY_POLICIES
+    #: airline URN → that tenant's policies (the saga state's ``airline`` picks them)
+    tenant_retry: Mapping[str, RetryPolicies] = attrs.field(factory=dict)
+
+    def policies(self, state: Mapping[str, Any]) -> RetryPolicies:
+        """The retry policies for the tenant of ``state``."""
+        return self.tenant_retry.get(str(state.get("airline")), self.retry)
 
     def __attrs_post_init__(self) -> None:
         needed = set(self.definition.handler_names())
@@ -175,7 +181,7 @@ async def _dead_letter(
 ) -> None:
     payload = dict(state)
     payload["_dead_letter"] = {"step": step, "error": failure.error, "code": failure.code}
-    policy = program.retry.for_queue(program.definition.compensation_queue)
+    policy = program.policies(state).for_queue(program.definition.compensation_queue)
     await _call(program, runner, f"{DEAD_LETTER_STEP}:{step}", DEAD_LETTER_STEP, payload, policy)
 
 
@@ -194,7 +200,7 @@ async def _compensate(
                         f"compensate:{comp}",
                         comp,
                         state,
-                        program.retry.for_queue(step.queue),
+                        program.policies(state).for_queue(step.queue),
                     ),
                 )
             except StepFailed as failure:
@@ -207,7 +213,7 @@ async def _run_step(
     program: SagaProgram, runner: StepRunner, state: State, step: StepDef
 ) -> StepFailed | None:
     """Run a step (and its fallbacks); None on success, the last failure otherwise."""
-    policy = program.retry.for_queue(step.queue)
+    policy = program.policies(state).for_queue(step.queue)
     candidates = state.get("candidates")
     extra = min(step.fallbacks, max(0, len(candidates) - 1)) if isinstance(candidates, list) else 0
     failure: StepFailed | None = None
@@ -277,7 +283,7 @@ async def interpret(
                     program.definition.on_failed,
                     program.definition.on_failed,
                     state,
-                    program.retry.for_queue(program.definition.compensation_queue),
+                    program.policies(state).for_queue(program.definition.compensation_queue),
                 ),
             )
         return SagaOutcome(

@@ -201,9 +201,16 @@ def _attempt_urn(reservation: Urn | str, offer: Urn | str) -> Urn:
 class SubCaseSagas:
     """Builds the ``subcase-booking`` and ``subcase-rollback`` programs over :class:`SagaDeps`."""
 
-    def __init__(self, deps: SagaDeps, retry: RetryPolicies = DEFAULT_RETRY_POLICIES) -> None:
+    def __init__(
+        self,
+        deps: SagaDeps,
+        retry: RetryPolicies = DEFAULT_RETRY_POLICIES,
+        *,
+        tenant_retry: Mapping[str, RetryPolicies] | None = None,
+    ) -> None:
         self.deps = deps
         self.retry = retry
+        self.tenant_retry = dict(tenant_retry or {})
         self.gate = deps.gate or PartnerGate(deps.coordination)
         self.rec = Recorder(deps.store, deps.clock, deps.ids)
 
@@ -232,8 +239,8 @@ class SubCaseSagas:
         """The booking and rollback programs, ready to register with an engine."""
         h = self.handlers()
         return [
-            SagaProgram(SUBCASE_BOOKING, h, self.retry),
-            SagaProgram(SUBCASE_ROLLBACK, h, self.retry),
+            SagaProgram(SUBCASE_BOOKING, h, self.retry, self.tenant_retry),
+            SagaProgram(SUBCASE_ROLLBACK, h, self.retry, self.tenant_retry),
         ]
 
     # ------------------------------------------------------------------ helpers
