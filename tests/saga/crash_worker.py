@@ -67,6 +67,8 @@ async def main(directory: Path) -> None:
     seed = int.from_bytes(os.urandom(2), "big")
     engine, store = build(directory, config, seed=seed)
     await engine.launch()
+    recovered = await engine.recover(list(config.get("recover", [])))
+    print(f"recovered {len(recovered)}", flush=True)
     inputs = json.loads((directory / "inputs.json").read_text())
     if config.get("enqueue", True):
         ids = [await engine.start("subcase-booking@1", i["sub_case"], i) for i in inputs]

@@ -180,3 +180,24 @@ def test_two_postgres_workers_share_one_case_and_run_no_step_twice(
     assert set(calls.values()) == {1}, "a booking step ran twice"
     assert len(calls) >= n
     assert ledger.processes("book") == 2, "both workers should have booked"
+
+
+@pytest.mark.slow
+def test_a_dead_executors_runs_are_adopted_by_another_worker(tmp_path: Path) -> None:
+    n = 40
+    inputs = _prepare(
+        tmp_path, f"sqlite:///{tmp_path}/app.db", f"dbos+sqlite:///{tmp_path}/engine.db", n
+    )
+    dead = _spawn(tmp_path, 0, "worker-dead")
+    time.sleep(4.0)
+    dead.send_signal(signal.SIGKILL)
+    dead.wait()
+    config = json.loads((tmp_path / "config.json").read_text())
+    (tmp_path / "config.json").write_text(json.dumps({**config, "recover": ["worker-dead"]}))
+    other = _spawn(tmp_path, 1, "worker-other")
+    other.wait(timeout=180)
+    log = (tmp_path / "worker-1.log").read_text()
+    assert other.returncode == 0, log[-3000:]
+    assert f"done {n}" in log
+    assert "recovered 0" not in log, "the dead worker had runs in flight to adopt"
+    anyio.run(_check, tmp_path, f"sqlite:///{tmp_path}/app.db", inputs)
