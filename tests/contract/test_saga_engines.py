@@ -45,3 +45,24 @@ class TestDbosEngineOnSqlite(SagaEngineContract):
         yield factory
         for engine in engines:
             await engine.shutdown()
+
+
+@pytest.mark.postgres
+class TestDbosEngineOnPostgres(SagaEngineContract):
+    @pytest.fixture
+    async def make_engine(self, postgres_database: str) -> AsyncIterator[Any]:
+        engines: list[DbosEngine] = []
+
+        async def factory(programs: list[SagaProgram]) -> DbosEngine:
+            engine = DbosEngine.from_url(
+                f"dbos+{postgres_database}?executor=contract", enqueue=False
+            )
+            for p in programs:
+                engine.register(p)
+            await engine.launch()
+            engines.append(engine)
+            return engine
+
+        yield factory
+        for engine in engines:
+            await engine.shutdown()
