@@ -253,6 +253,7 @@ class MemoryOutbox:
     async def append(self, tenant: TenantContext, event: DomainEvent) -> None:
         if event.airline_urn != tenant.airline_urn:
             raise NotFoundError(f"{event.subject_urn} not found", urn=str(event.subject_urn))
+        reject_card_numbers(unstructure(event))
         async with self._s.write():
             pos = len(self._s.state.outbox) + 1
             self._s.state.outbox.append(OutboxRecord(pos, event))

@@ -1,13 +1,9 @@
-"""SQL adapters: the operational store on SQLAlchemy (SQLite default, PostgreSQL)."""
+"""SQL adapters: the operational store on SQLAlchemy (SQLite default, PostgreSQL).
 
-from nexa_adapters.sql.migrate import current, head, upgrade
+Migrations: :mod:`nexa_adapters.sql.migrate` (imported on demand: Alembic is only loaded
+when a schema is upgraded or inspected).
+"""
+
 from nexa_adapters.sql.store import OUTBOX_LOCK_KEY, SqlStore, create_sql_engine
 
-__all__ = [
-    "OUTBOX_LOCK_KEY",
-    "SqlStore",
-    "create_sql_engine",
-    "current",
-    "head",
-    "upgrade",
-]
+__all__ = ["OUTBOX_LOCK_KEY", "SqlStore", "create_sql_engine"]

@@ -133,7 +133,6 @@ AUDIT = sa.Table(
     sa.Index(f"ix_{TABLE_PREFIX}audit_action", "airline_urn", "action", "at"),
     sa.Index(f"ix_{TABLE_PREFIX}audit_correlation", "airline_urn", "correlation_urn"),
     sa.Index(f"ix_{TABLE_PREFIX}audit_at", "airline_urn", "at"),
-    sqlite_autoincrement=True,
 )
 
 IDEMPOTENCY = sa.Table(

@@ -14,19 +14,23 @@ Design:
 * **Never a failed statement inside a transaction**: duplicates use
   ``INSERT … ON CONFLICT DO NOTHING`` and check the row count, so a ``DuplicateError``
   does not poison a PostgreSQL transaction.
-* **Outbox order = commit order.** On PostgreSQL an outbox append first takes a
-  transaction-scoped advisory lock (:data:`OUTBOX_LOCK_KEY`) held until commit, so
-  positions are allocated and committed in the same order and a relay reading
+* **Outbox order = commit order.** On PostgreSQL outbox rows are inserted right after
+  taking a transaction-scoped advisory lock (:data:`OUTBOX_LOCK_KEY`) held until commit,
+  so positions are allocated and committed in the same order and a relay reading
   ``position > p`` can never pass over a record that commits later with a lower
-  position. SQLite serialises writers itself (``BEGIN IMMEDIATE``).
+  position. Inside a transaction, audit and outbox rows are queued and sent with the
+  commit (one pipeline on PostgreSQL), so the lock is held for one round trip and never
+  while waiting for a row lock. SQLite serialises writers itself (``BEGIN IMMEDIATE``).
 """
 
 from __future__ import annotations
 
+import contextlib
 import json
+import re
 from collections.abc import AsyncIterator, Callable, Mapping
 from contextlib import asynccontextmanager
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from enum import Enum
 from typing import Any, Generic, TypeVar
 
@@ -89,6 +93,25 @@ def _col(value: object) -> str | None:
     return str(value)
 
 
+#: 13+ digits with optional single space/dash separators: a superset of what
+#: :func:`nexa_core.pii.find_card_numbers` accepts (digits, spaces and dashes are never
+#: escaped in JSON, so a card number in any string value shows up in the JSON text).
+_DIGIT_RUN = re.compile(r"[0-9](?:[ -]?[0-9]){12}")
+
+
+def _reject_card_numbers(doc: Any) -> None:
+    """:func:`reject_card_numbers`, with a one-pass pre-check over the JSON text."""
+    if _DIGIT_RUN.search(json.dumps(doc, default=str)) is not None:
+        reject_card_numbers(doc)
+
+
+#: aggregate → the names of its indexed columns
+_INDEXED: dict[str, tuple[str, ...]] = {
+    name: tuple(c.name for c in t.columns if c.name not in ("urn", "airline_urn", "version", "doc"))
+    for name, t in TABLES.items()
+}
+
+
 def _key(urn: Urn) -> str:
     return str(without_status(urn))
 
@@ -142,6 +165,18 @@ def create_sql_engine(url: str, **kwargs: Any) -> Engine:
     )
 
 
+class _TableStatements:
+    """An aggregate table's hot statements, built once (parameters bound per call)."""
+
+    def __init__(self, t: sa.Table, insert: Callable[[sa.Table], Any]) -> None:
+        key = (t.c.urn == sa.bindparam("k_urn"), t.c.airline_urn == sa.bindparam("k_airline"))
+        self.add = insert(t).on_conflict_do_nothing().returning(t.c.version)
+        self.get = sa.select(t.c.doc, t.c.version).where(*key)
+        self.update = sa.update(t).where(*key, t.c.version == sa.bindparam("k_version"))
+        self.probe = sa.select(t.c.version).where(*key)
+        self.raw_update = ""  # set by _Db (needs the driver's parameter style)
+
+
 class _Db:
     """The engine and what every store object needs to know about it."""
 
@@ -150,15 +185,74 @@ class _Db:
         self.clock = clock
         self.postgres = engine.dialect.name == "postgresql"
         self.insert = pg_dialect.insert if self.postgres else sqlite_dialect.insert
+        self.statements = {name: _TableStatements(t, self.insert) for name, t in TABLES.items()}
+        self.ph = "%s" if self.postgres else "?"
+        self._inserts: dict[tuple[str, tuple[str, ...]], str] = {}
+        for name, stmts in self.statements.items():
+            stmts.raw_update = self.raw_update(TABLES[name], ("version", "doc", *_INDEXED[name]))
+        if self.postgres:
+            from psycopg.types.json import Jsonb
+
+            self._jsonb: Callable[[Any], Any] = Jsonb
+
+    def raw_insert(self, table: sa.Table, names: tuple[str, ...]) -> str:
+        """``INSERT`` text in the driver's parameter style (cached)."""
+        key = (table.name, names)
+        sql = self._inserts.get(key)
+        if sql is None:
+            cols = ", ".join(f'"{n}"' for n in names)
+            sql = f"INSERT INTO {table.name} ({cols}) VALUES ({', '.join([self.ph] * len(names))})"
+            self._inserts[key] = sql
+        return sql
+
+    def raw_update(self, table: sa.Table, names: tuple[str, ...]) -> str:
+        """The versioned ``UPDATE`` of an aggregate row in the driver's parameter style."""
+        ph = self.ph
+        sets = ", ".join(f'"{n}" = {ph}' for n in names)
+        return (
+            f"UPDATE {table.name} SET {sets} "
+            f"WHERE urn = {ph} AND airline_urn = {ph} AND version = {ph}"
+        )
+
+    def raw_value(self, name: str, value: Any) -> Any:
+        """What SQLAlchemy's bind processing would send for this column value."""
+        if name == "doc":
+            return self._jsonb(value) if self.postgres else json.dumps(value)
+        if isinstance(value, datetime) and not self.postgres:
+            return value.astimezone(UTC).strftime("%Y-%m-%d %H:%M:%S.%f")
+        return value
+
+
+@attrs.frozen
+class _Pending:
+    """An insert whose result nobody waits for (audit, outbox), queued until needed."""
+
+    table: sa.Table
+    values: dict[str, Any]
+    lock: bool = False  # an outbox row: take the outbox lock first (PostgreSQL)
+
+    def raw(self, db: _Db) -> tuple[str, tuple[Any, ...]]:
+        """The driver-level form (SQLAlchemy's per-statement work skipped on the hot path)."""
+        names = tuple(sorted(self.values))
+        sql = db.raw_insert(self.table, names)
+        return sql, tuple(db.raw_value(n, self.values[n]) for n in names)
 
 
 class _Scope:
-    """Where statements run: a pinned connection in a transaction, else one per call."""
+    """Where statements run: a pinned connection in a transaction, else one per call.
+
+    Inside a transaction, audit and outbox inserts are queued (their outcome cannot
+    change the caller's next step) and written just before the next statement or at
+    commit. On PostgreSQL the commit sends them, the outbox lock and ``COMMIT`` in one
+    pipeline: a state change costs two round trips (the versioned UPDATE, then the
+    pipeline), and the outbox lock is held only from the pipeline to the commit.
+    """
 
     def __init__(self, db: _Db, in_tx: bool) -> None:
         self.db = db
         self.in_tx = in_tx
         self.conn: Connection | None = None
+        self.pending: list[_Pending] = []
 
     def _pinned(self) -> Connection:
         if self.conn is None:
@@ -168,6 +262,33 @@ class _Scope:
             self.conn = conn
         return self.conn
 
+    def _flush(self, conn: Connection, *, outbox: bool = True) -> None:
+        """Write queued rows; with ``outbox=False`` outbox rows stay queued for the commit.
+
+        Keeping outbox rows (and so the outbox lock) until the commit means a transaction
+        holding the lock only ever inserts and commits: it never waits for a row lock
+        another transaction holds, so the lock cannot take part in a deadlock.
+        """
+        if outbox:
+            pending, self.pending = self.pending, []
+        else:
+            pending = [p for p in self.pending if not p.lock]
+            self.pending = [p for p in self.pending if p.lock]
+        cur = conn.connection.dbapi_connection.cursor()  # type: ignore[union-attr]
+        try:
+            if self.db.postgres and any(p.lock for p in pending):
+                cur.execute("SELECT pg_advisory_xact_lock(%s)", (OUTBOX_LOCK_KEY,))
+            for p in pending:
+                cur.execute(*p.raw(self.db))
+        finally:
+            cur.close()
+
+    def _in_tx(self, fn: Callable[[Connection], T], outbox: bool) -> T:
+        conn = self._pinned()
+        if self.pending:
+            self._flush(conn, outbox=outbox)
+        return fn(conn)
+
     def _own(self, fn: Callable[[Connection], T], write: bool) -> T:
         with self.db.engine.connect() as conn:
             if write:
@@ -175,22 +296,60 @@ class _Scope:
             with conn.begin():
                 return fn(conn)
 
-    async def run(self, fn: Callable[[Connection], T], *, write: bool) -> T:
+    async def run(self, fn: Callable[[Connection], T], *, write: bool, outbox: bool = False) -> T:
+        """Run ``fn`` on a connection; ``outbox``: it reads the outbox (write queued rows)."""
         if self.in_tx:
-            return await anyio.to_thread.run_sync(lambda: fn(self._pinned()))
+            return await anyio.to_thread.run_sync(self._in_tx, fn, outbox)
         return await anyio.to_thread.run_sync(self._own, fn, write)
 
+    async def insert(self, pending: _Pending) -> None:
+        """Insert now (own transaction) or, inside a transaction, before what follows."""
+        if self.in_tx:
+            self.pending.append(pending)
+            return
+
+        def op(conn: Connection) -> None:
+            once = _Scope(self.db, in_tx=True)
+            once.pending.append(pending)
+            once._flush(conn)
+
+        await self.run(op, write=True)
+
     def finish(self, commit: bool) -> None:
-        conn, self.conn = self.conn, None
+        if not commit:
+            self.pending.clear()
+            if self.conn is None:
+                return
+        conn = self._pinned() if self.pending else self.conn
+        self.conn = None
         if conn is None:
             return
         try:
-            if commit:
-                conn.commit()
-            else:
+            if not commit:
                 conn.rollback()
+            elif self.db.postgres and self.pending:
+                self._pipeline_commit(conn)
+            else:
+                self._flush(conn)
+                conn.commit()
+        except BaseException:
+            self.pending.clear()
+            with contextlib.suppress(Exception):
+                conn.rollback()
+            raise
         finally:
             conn.close()
+
+    def _pipeline_commit(self, conn: Connection) -> None:
+        pending, self.pending = self.pending, []
+        raw: Any = conn.connection.dbapi_connection
+        with raw.pipeline(), raw.cursor() as cur:
+            if any(p.lock for p in pending):
+                cur.execute("SELECT pg_advisory_xact_lock(%s)", (OUTBOX_LOCK_KEY,))
+            for p in pending:
+                cur.execute(*p.raw(self.db))
+            raw.commit()
+        conn.commit()  # SQLAlchemy's bookkeeping; the driver has nothing left to commit
 
 
 class SqlAggregateStore(Generic[A]):
@@ -201,11 +360,10 @@ class SqlAggregateStore(Generic[A]):
         self._name = name
         self._table = TABLES[name]
         self._cls = RECORD_TYPES[name]
-        self.indexed: tuple[str, ...] = tuple(
-            c.name
-            for c in self._table.columns
-            if c.name not in ("urn", "airline_urn", "version", "doc")
-        )
+        self._stmts = scope.db.statements[name]
+        self._set_names = ("version", "doc", *_INDEXED[name])
+        self._raw_update = self._stmts.raw_update
+        self.indexed: tuple[str, ...] = _INDEXED[name]
 
     def _check_tenant(self, tenant: TenantContext, item: Any) -> None:
         if item.airline_urn != tenant.airline_urn:
@@ -213,7 +371,7 @@ class SqlAggregateStore(Generic[A]):
 
     def _row(self, item: Any, version: int) -> dict[str, Any]:
         doc = unstructure(item)
-        reject_card_numbers(doc)
+        _reject_card_numbers(doc)
         doc["version"] = version
         row = {
             "urn": _key(item.urn),
@@ -233,24 +391,21 @@ class SqlAggregateStore(Generic[A]):
     async def add(self, tenant: TenantContext, item: A) -> A:
         self._check_tenant(tenant, item)
         row = self._row(item, 1)
-        t = self._table
-        stmt = self._s.db.insert(t).values(row).on_conflict_do_nothing().returning(t.c.version)
+        stmt = self._stmts.add
 
         def op(conn: Connection) -> bool:
-            return conn.execute(stmt).first() is not None
+            return conn.execute(stmt, row).first() is not None
 
         if not await self._s.run(op, write=True):
             raise DuplicateError(f"{row['urn']} already exists", urn=row["urn"])
         return attrs.evolve(item, version=1)  # type: ignore[misc]
 
     async def get(self, tenant: TenantContext, urn: Urn) -> A:
-        t = self._table
-        stmt = sa.select(t.c.doc, t.c.version).where(
-            t.c.urn == _key(urn), t.c.airline_urn == str(tenant.airline_urn)
-        )
+        stmt = self._stmts.get
+        params = {"k_urn": _key(urn), "k_airline": str(tenant.airline_urn)}
 
         def op(conn: Connection) -> Any:
-            return conn.execute(stmt).first()
+            return conn.execute(stmt, params).first()
 
         row = await self._s.run(op, write=False)
         if row is None:
@@ -262,19 +417,27 @@ class SqlAggregateStore(Generic[A]):
         current: int = item.version  # type: ignore[attr-defined]
         row = self._row(item, current + 1)
         key = row.pop("urn")
-        airline = row.pop("airline_urn")
-        t = self._table
-        stmt = (
-            sa.update(t)
-            .where(t.c.urn == key, t.c.airline_urn == airline, t.c.version == current)
-            .values(row)
+        where = {"k_urn": key, "k_airline": row.pop("airline_urn")}
+        db = self._s.db
+        sql = self._raw_update
+        args = (
+            *(db.raw_value(n, row[n]) for n in self._set_names),
+            key,
+            where["k_airline"],
+            current,
         )
-        probe = sa.select(t.c.version).where(t.c.urn == key, t.c.airline_urn == airline)
+        probe = self._stmts.probe
 
         def op(conn: Connection) -> int | None:
-            if conn.execute(stmt).rowcount == 1:
+            cur = conn.connection.dbapi_connection.cursor()  # type: ignore[union-attr]
+            try:
+                cur.execute(sql, args)
+                updated = cur.rowcount
+            finally:
+                cur.close()
+            if updated == 1:
                 return current
-            return conn.execute(probe).scalar()  # None: absent or another tenant's
+            return conn.execute(probe, where).scalar()  # None: absent or another tenant's
 
         actual = await self._s.run(op, write=True)
         if actual is None:
@@ -324,21 +487,17 @@ class SqlAuditLog:
         if entry.airline_urn != tenant.airline_urn:
             raise NotFoundError(f"{entry.entity_urn} not found", urn=str(entry.entity_urn))
         doc = unstructure(entry)
-        reject_card_numbers(doc)
-        stmt = sa.insert(AUDIT).values(
-            urn=str(entry.urn),
-            airline_urn=str(entry.airline_urn),
-            entity_urn=_key(entry.entity_urn),
-            action=entry.action,
-            correlation_urn=str(entry.correlation_urn) if entry.correlation_urn else None,
-            at=entry.at,
-            doc=doc,
-        )
-
-        def op(conn: Connection) -> None:
-            conn.execute(stmt)
-
-        await self._s.run(op, write=True)
+        _reject_card_numbers(doc)
+        values = {
+            "urn": str(entry.urn),
+            "airline_urn": str(entry.airline_urn),
+            "entity_urn": _key(entry.entity_urn),
+            "action": entry.action,
+            "correlation_urn": str(entry.correlation_urn) if entry.correlation_urn else None,
+            "at": entry.at,
+            "doc": doc,
+        }
+        await self._s.insert(_Pending(AUDIT, values))
         return entry
 
     async def query(self, tenant: TenantContext, query: AuditQuery) -> list[AuditEntry]:
@@ -380,7 +539,7 @@ class SqlIdempotencyStore:
         ttl: timedelta = timedelta(days=7),
     ) -> IdempotencyRecord:
         data = json.loads(json.dumps(unstructure(dict(result))))
-        reject_card_numbers(data)
+        _reject_card_numbers(data)
         now = self._s.db.clock()
         expires = now + ttl
         airline = str(tenant.airline_urn)
@@ -450,23 +609,15 @@ class SqlOutbox:
         if event.airline_urn != tenant.airline_urn:
             raise NotFoundError(f"{event.subject_urn} not found", urn=str(event.subject_urn))
         doc = unstructure(event)
-        reject_card_numbers(doc)
-        stmt = sa.insert(OUTBOX).values(
-            airline_urn=str(event.airline_urn),
-            type=event.type,
-            event_urn=str(event.urn),
-            key=event.key,
-            doc=doc,
-        )
-        lock = sa.select(sa.func.pg_advisory_xact_lock(OUTBOX_LOCK_KEY))
-        postgres = self._s.db.postgres
-
-        def op(conn: Connection) -> None:
-            if postgres:
-                conn.execute(lock)
-            conn.execute(stmt)
-
-        await self._s.run(op, write=True)
+        _reject_card_numbers(doc)
+        values = {
+            "airline_urn": str(event.airline_urn),
+            "type": event.type,
+            "event_urn": str(event.urn),
+            "key": event.key,
+            "doc": doc,
+        }
+        await self._s.insert(_Pending(OUTBOX, values, lock=True))
 
     async def read_after(self, position: int, *, limit: int = 100) -> list[OutboxRecord]:
         o = OUTBOX.c
@@ -482,7 +633,7 @@ class SqlOutbox:
 
         return [
             OutboxRecord(r.position, structure(r.doc, DomainEvent))
-            for r in await self._s.run(op, write=False)
+            for r in await self._s.run(op, write=False, outbox=True)
         ]
 
     async def load_position(self, consumer: str) -> int:

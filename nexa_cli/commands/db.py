@@ -8,7 +8,8 @@ import sqlalchemy as sa
 import typer
 
 from nexa_adapters.settings import Settings
-from nexa_adapters.sql import create_sql_engine, current, head, upgrade
+from nexa_adapters.sql import create_sql_engine
+from nexa_adapters.sql.migrate import current, head, upgrade
 from nexa_cli._common import emit, fail, handle_errors
 
 db_app = typer.Typer(help="Operational database schema (Alembic migrations).", no_args_is_help=True)
@@ -22,6 +23,13 @@ JsonOption = Annotated[bool, typer.Option("--json", help="Print JSON.")]
 
 def _url(url: str | None) -> str:
     return url or Settings.load().store_url
+
+
+def _cause(exc: sa.exc.SQLAlchemyError) -> str:
+    """The driver's error, first line only (drivers never echo passwords)."""
+    orig = getattr(exc, "orig", None) or exc
+    first = (str(orig).strip().splitlines() or [""])[0][:200]
+    return f"{type(orig).__name__}: {first}" if first else type(orig).__name__
 
 
 def _shown(url: str) -> str:
@@ -42,7 +50,7 @@ def upgrade_cmd(
         before = current(engine)
         after = upgrade(engine, revision)
     except sa.exc.SQLAlchemyError as exc:
-        fail(f"cannot migrate {_shown(target)}: {type(exc.orig or exc).__name__}", 1)
+        fail(f"cannot migrate {_shown(target)}: {_cause(exc)}", 1)
     finally:
         engine.dispose()
     data = {"url": _shown(target), "from": before, "to": after, "head": head()}
@@ -60,7 +68,7 @@ def current_cmd(url: UrlOption = None, as_json: JsonOption = False) -> None:
     try:
         rev = current(engine)
     except sa.exc.SQLAlchemyError as exc:
-        fail(f"cannot read {_shown(target)}: {type(exc.orig or exc).__name__}", 1)
+        fail(f"cannot read {_shown(target)}: {_cause(exc)}", 1)
     finally:
         engine.dispose()
     data = {"url": _shown(target), "current": rev, "head": head(), "up_to_date": rev == head()}

@@ -5,7 +5,8 @@ Subclass a suite and provide the fixtures it names. All tests are async (anyio).
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+import inspect
+from collections.abc import AsyncIterator, Awaitable, Callable
 from datetime import timedelta
 from typing import Any
 
@@ -14,23 +15,126 @@ import pytest
 
 from nexa_core.errors import (
     ConcurrencyError,
+    ConflictError,
     DuplicateError,
     InvalidInputError,
     NotFoundError,
     PIIRejectedError,
 )
 from nexa_core.model import Actor, AuditEntry, DomainEvent
-from nexa_core.ports import AuditQuery
+from nexa_core.ports import AuditQuery, OperationalStore
 from nexa_core.runtime import FixedClock
 from nexa_core.tenancy import TenantContext
 from nexa_core.testing.samples import SAMPLES, sample
 from nexa_core.urn import Urn
 
-__all__ = ["OperationalStoreContract", "SnapshotStoreContract"]
+__all__ = [
+    "STORE_OBJECTS",
+    "SYSTEM_LEVEL_METHODS",
+    "OperationalStoreContract",
+    "SnapshotStoreContract",
+]
 
 LAN = TenantContext.system("urn:airline:LAN")
 TAM = TenantContext.system("urn:airline:TAM")
 TABLES = sorted(SAMPLES)
+
+#: the store objects of an OperationalStore (its properties), found by introspection
+STORE_OBJECTS: tuple[str, ...] = tuple(
+    sorted(n for n, v in vars(OperationalStore).items() if isinstance(v, property))
+)
+
+#: methods that are system-level by contract (no tenant argument): only relays call them
+SYSTEM_LEVEL_METHODS = frozenset(
+    {("outbox", "read_after"), ("outbox", "load_position"), ("outbox", "save_position")}
+)
+
+_Probe = Callable[[Any, str, dict[str, Any]], Awaitable[None]]
+
+
+def _public_methods(obj: Any) -> list[str]:
+    return sorted(
+        n
+        for n, v in inspect.getmembers(type(obj))
+        if not n.startswith("_") and (inspect.isfunction(v) or inspect.ismethod(v))
+    )
+
+
+def _kind(name: str) -> str:
+    return "aggregate" if name in SAMPLES else name
+
+
+async def _expect_refused(call: Awaitable[Any]) -> None:
+    with pytest.raises((NotFoundError, ConflictError)):
+        await call
+
+
+async def _probe_add(repo: Any, name: str, lan: dict[str, Any]) -> None:
+    mine = lan[name]
+    await _expect_refused(repo.add(TAM, mine))
+    with pytest.raises(NotFoundError):
+        await repo.add(TAM, mine)
+    await _expect_refused(repo.add(TAM, attrs.evolve(mine, airline_urn=TAM.airline_urn)))
+
+
+async def _probe_get(repo: Any, name: str, lan: dict[str, Any]) -> None:
+    with pytest.raises(NotFoundError):
+        await repo.get(TAM, lan[name].urn)
+
+
+async def _probe_update(repo: Any, name: str, lan: dict[str, Any]) -> None:
+    mine = lan[name]
+    with pytest.raises(NotFoundError):
+        await repo.update(TAM, mine)
+    with pytest.raises(NotFoundError):
+        await repo.update(TAM, attrs.evolve(mine, airline_urn=TAM.airline_urn))
+
+
+async def _probe_find(repo: Any, name: str, lan: dict[str, Any]) -> None:
+    assert await repo.find(TAM) == []
+    for field in repo.indexed:
+        assert await repo.find(TAM, **{field: getattr(lan[name], field)}) == []
+
+
+async def _probe_audit_append(audit: Any, _: str, lan: dict[str, Any]) -> None:
+    with pytest.raises(NotFoundError):
+        await audit.append(TAM, lan["audit"])
+
+
+async def _probe_audit_query(audit: Any, _: str, lan: dict[str, Any]) -> None:
+    entry = lan["audit"]
+    assert await audit.query(TAM, AuditQuery()) == []
+    assert await audit.query(TAM, AuditQuery(entity_urn=entry.entity_urn)) == []
+    assert await audit.query(TAM, AuditQuery(correlation_urn=entry.correlation_urn)) == []
+    assert await audit.query(TAM, AuditQuery(action=entry.action)) == []
+
+
+async def _probe_remember(idem: Any, _: str, lan: dict[str, Any]) -> None:
+    theirs = await idem.remember(TAM, "guard", "EV-1", {"who": "TAM"})
+    assert not theirs.replayed and theirs.result == {"who": "TAM"}
+
+
+async def _probe_lookup(idem: Any, _: str, lan: dict[str, Any]) -> None:
+    assert await idem.lookup(TAM, "guard", "EV-2") is None
+
+
+async def _probe_outbox_append(outbox: Any, _: str, lan: dict[str, Any]) -> None:
+    with pytest.raises(NotFoundError):
+        await outbox.append(TAM, lan["event"])
+
+
+#: (kind, method) → a probe calling the method as TAM against LAN's rows
+_PROBES: dict[tuple[str, str], _Probe] = {
+    ("aggregate", "add"): _probe_add,
+    ("aggregate", "get"): _probe_get,
+    ("aggregate", "update"): _probe_update,
+    ("aggregate", "find"): _probe_find,
+    ("audit", "append"): _probe_audit_append,
+    ("audit", "query"): _probe_audit_query,
+    ("idempotency", "remember"): _probe_remember,
+    ("idempotency", "lookup"): _probe_lookup,
+    ("outbox", "append"): _probe_outbox_append,
+}
 
 
 def _audit(n: int, tenant: TenantContext, clock: FixedClock, **kw: Any) -> AuditEntry:
@@ -140,6 +244,91 @@ class OperationalStoreContract:
         assert a.urn in [h.urn for h in hits]
         with pytest.raises(InvalidInputError):
             await repo.find(LAN, no_such_field="x")
+
+    async def _lan_rows(self, store: Any, clock: FixedClock) -> dict[str, Any]:
+        rows: dict[str, Any] = {t: await getattr(store, t).add(LAN, sample(t)) for t in TABLES}
+        corr = Urn("correlation", "4bf92f3577b34da6a3ce929d0e0e4736")
+        rows["audit"] = await store.audit.append(LAN, _audit(1, LAN, clock, correlation_urn=corr))
+        rows["event"] = _event(1, LAN, clock)
+        await store.outbox.append(LAN, rows["event"])
+        await store.idempotency.remember(LAN, "guard", "EV-1", {"who": "LAN"})
+        await store.idempotency.remember(LAN, "guard", "EV-2", {"who": "LAN"})
+        return rows
+
+    async def _lan_view(self, store: Any) -> list[Any]:
+        return [
+            *[await getattr(store, t).find(LAN) for t in TABLES],
+            await store.audit.query(LAN, AuditQuery()),
+            await store.idempotency.lookup(LAN, "guard", "EV-1"),
+            await store.idempotency.lookup(LAN, "guard", "EV-2"),
+            [r for r in await store.outbox.read_after(0) if r.event.airline_urn == LAN.airline_urn],
+        ]
+
+    @pytest.mark.parametrize("in_transaction", [False, True])
+    async def test_no_public_method_reaches_another_tenants_rows(
+        self, store: Any, clock: FixedClock, in_transaction: bool
+    ) -> None:
+        """Every public method of every store object, found by introspection, is probed
+        as tenant TAM against LAN's rows; a method without a probe fails the test."""
+        lan = await self._lan_rows(store, clock)
+        before = await self._lan_view(store)
+        tenant_free: set[tuple[str, str]] = set()
+
+        async def probe_all(target: Any) -> None:
+            for name in STORE_OBJECTS:
+                obj = getattr(target, name)
+                for method in _public_methods(obj):
+                    params = inspect.signature(getattr(obj, method)).parameters
+                    if "tenant" not in params:
+                        tenant_free.add((name, method))
+                        continue
+                    probe = _PROBES.get((_kind(name), method))
+                    assert probe is not None, (
+                        f"{type(obj).__name__}.{method} has no cross-tenant probe: add one "
+                        "to nexa_core.testing.contracts._PROBES"
+                    )
+                    await probe(obj, name, lan)
+
+        if in_transaction:
+            async with store.transaction() as tx:
+                await probe_all(tx)
+        else:
+            await probe_all(store)
+        assert tenant_free == SYSTEM_LEVEL_METHODS
+        assert await self._lan_view(store) == before
+
+    async def test_a_card_number_in_an_event_is_refused_and_nothing_is_stored(
+        self, store: Any, clock: FixedClock
+    ) -> None:
+        event = attrs.evolve(_event(1, LAN, clock), data={"note": "4111-1111-1111-1111"})
+        with pytest.raises(PIIRejectedError):
+            await store.outbox.append(LAN, event)
+        assert await store.outbox.read_after(0) == []
+
+    async def test_a_nested_transaction_joins_the_outer_one(
+        self, store: Any, clock: FixedClock
+    ) -> None:
+        class Boom(Exception):
+            pass
+
+        with pytest.raises(Boom):
+            async with store.transaction() as tx:
+                async with tx.transaction() as inner:
+                    await inner.cases.add(LAN, sample("cases"))
+                raise Boom
+        assert await store.cases.find(LAN) == []
+
+    async def test_find_by_a_status_enum_and_by_a_urn_ignoring_its_status(self, store: Any) -> None:
+        item = await store.reservations.add(LAN, sample("reservations"))
+        assert [r.urn for r in await store.reservations.find(LAN, status=item.status)] == [item.urn]
+        offer = Urn(item.offer_urn.entity, item.offer_urn.id, item.offer_urn.vendor, "held")
+        assert len(await store.reservations.find(LAN, offer_urn=offer)) == 1
+        assert await store.reservations.find(LAN, offer_urn=Urn("offer", "of-9")) == []
+
+    async def test_idempotency_results_round_trip_as_json(self, store: Any) -> None:
+        result = {"case": "urn:case:c-1", "n": 3, "ok": True, "items": [1, "a"], "none": None}
+        await store.idempotency.remember(LAN, "case", "EV-j", result)
+        assert (await store.idempotency.lookup(LAN, "case", "EV-j")).result == result
 
     async def test_a_card_number_is_refused_and_nothing_is_stored(self, store: Any) -> None:
         item = attrs.evolve(sample("reviews"), reason="card 4111 1111 1111 1111 refused")

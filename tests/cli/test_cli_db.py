@@ -5,7 +5,7 @@ from pathlib import Path
 
 from typer.testing import CliRunner
 
-from nexa_adapters.sql import head
+from nexa_adapters.sql.migrate import head
 from nexa_cli.app import app
 
 runner = CliRunner()

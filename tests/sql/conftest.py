@@ -10,7 +10,8 @@ import pytest
 import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
-from nexa_adapters.sql import create_sql_engine, upgrade
+from nexa_adapters.sql import create_sql_engine
+from nexa_adapters.sql.migrate import upgrade
 
 #: every table the operational schema owns (emptied between PostgreSQL tests)
 TABLES = (
@@ -39,22 +40,25 @@ def pg_database_url(postgres_url: str) -> Iterator[str]:
         admin.dispose()
 
 
-@pytest.fixture
-def pg_engine(pg_database_url: str) -> Iterator[Engine]:
-    """An engine on the session database, emptied before the test.
-
-    Audit and outbox are insert-only (triggers refuse DELETE and TRUNCATE), so they are
-    emptied by dropping the triggers for a moment — only tests do that.
-    """
+@pytest.fixture(scope="session")
+def _pg_session_engine(pg_database_url: str) -> Iterator[Engine]:
     engine = create_sql_engine(pg_database_url)
-    with engine.begin() as conn:
-        conn.exec_driver_sql(f"TRUNCATE {TABLES}")
-        for table in ("nexa_audit", "nexa_outbox"):
-            conn.exec_driver_sql(f"ALTER TABLE {table} DISABLE TRIGGER USER")
-            conn.exec_driver_sql(f"TRUNCATE {table} RESTART IDENTITY")
-            conn.exec_driver_sql(f"ALTER TABLE {table} ENABLE TRIGGER USER")
     yield engine
     engine.dispose()
+
+
+@pytest.fixture
+def pg_engine(_pg_session_engine: Engine) -> Engine:
+    """An engine on the session database, emptied before the test.
+
+    Audit and outbox are insert-only (triggers refuse DELETE), so this test-only cleanup
+    runs with ``session_replication_role = replica``, which skips ordinary triggers.
+    """
+    with _pg_session_engine.begin() as conn:
+        conn.exec_driver_sql("SET LOCAL session_replication_role = replica")
+        for table in (*TABLES.split(", "), "nexa_audit", "nexa_outbox"):
+            conn.exec_driver_sql(f"DELETE FROM {table}")
+    return _pg_session_engine
 
 
 @pytest.fixture

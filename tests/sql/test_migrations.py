@@ -10,8 +10,8 @@ from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
 from sqlalchemy.engine import Engine
 
-from nexa_adapters.sql import create_sql_engine, current, head, upgrade
-from nexa_adapters.sql.migrate import VERSION_TABLE
+from nexa_adapters.sql import create_sql_engine
+from nexa_adapters.sql.migrate import VERSION_TABLE, current, head, upgrade
 from nexa_adapters.sql.schema import METADATA
 
 
@@ -99,3 +99,23 @@ def test_postgres_triggers_refuse_changing_audit_and_outbox(
     with pg_engine.connect() as conn:
         assert conn.execute(sa.text("SELECT count(*) FROM nexa_audit")).scalar() == 1
         assert conn.execute(sa.text("SELECT count(*) FROM nexa_outbox")).scalar() == 1
+
+
+def test_processes_starting_together_migrate_one_after_the_other(tmp_path: Any) -> None:
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    url = f"sqlite:///{tmp_path / 'race.db'}"
+    code = (
+        "import sys; from nexa_adapters.sql import create_sql_engine; "
+        "from nexa_adapters.sql.migrate import upgrade; upgrade(create_sql_engine(sys.argv[1]))"
+    )
+    root = Path(__file__).resolve().parents[2]
+    procs = [
+        subprocess.Popen([sys.executable, "-c", code, url], cwd=root, stderr=subprocess.PIPE)
+        for _ in range(3)
+    ]
+    outcomes = [(p.communicate(timeout=60)[1].decode(), p.returncode) for p in procs]
+    assert [err for err, rc in outcomes if rc != 0] == []
+    assert current(create_sql_engine(url)) == head()

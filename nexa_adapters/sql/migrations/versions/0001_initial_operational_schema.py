@@ -12,6 +12,7 @@ PostgreSQL).
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import Any
 
 import sqlalchemy as sa
 from alembic import op
@@ -44,7 +45,7 @@ def _urn() -> sa.types.TypeEngine[str]:
     return sa.String(255).with_variant(sa.String(255, collation="C"), "postgresql")
 
 
-def _doc() -> sa.types.TypeEngine[object]:
+def _doc() -> sa.types.TypeEngine[Any]:
     return sa.JSON().with_variant(postgresql.JSONB(), "postgresql")
 
 
@@ -77,7 +78,6 @@ def upgrade() -> None:
         sa.Column("correlation_urn", sa.String(255), nullable=True),
         sa.Column("at", sa.DateTime(timezone=True), nullable=False),
         sa.Column("doc", _doc(), nullable=False),
-        sqlite_autoincrement=True,
     )
     op.create_index("ix_nexa_audit_entity", "nexa_audit", ["airline_urn", "entity_urn", "at"])
     op.create_index("ix_nexa_audit_action", "nexa_audit", ["airline_urn", "action", "at"])
@@ -103,7 +103,7 @@ def upgrade() -> None:
         sa.Column("event_urn", sa.String(255), nullable=False),
         sa.Column("key", sa.String(512), nullable=False),
         sa.Column("doc", _doc(), nullable=False),
-        sqlite_autoincrement=True,
+        sqlite_autoincrement=True,  # positions are never reused, even if rows vanished
     )
     op.create_table(
         "nexa_outbox_positions",
