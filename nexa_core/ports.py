@@ -374,7 +374,11 @@ class InventoryHolds(Protocol):
         ...
 
     async def available(self, tenant: TenantContext, offer_urn: Urn) -> int:
-        """Rooms left after live holds and confirmations."""
+        """Rooms left after live holds and confirmations.
+
+        Negative when the inventory was re-declared below what is already held or
+        confirmed (the shortfall); no new hold is granted until it is positive again.
+        """
         ...
 
 

@@ -335,7 +335,11 @@ class InProcessLocks:
 
 
 class InProcessRateLimiter:
-    """Sliding-log limiter: at most ``limit`` grants in any ``window`` (monotonic clock)."""
+    """Sliding log of grant times (monotonic clock): ≤ ``burst`` grants per window.
+
+    Same rule as on Redis: a token is granted when the ``burst``-th newest grant has left
+    the window; :meth:`acquire` sleeps exactly until then (or gives up at its deadline).
+    """
 
     def __init__(self, monotonic: Callable[[], float] = time.monotonic) -> None:
         self._now = monotonic
@@ -343,16 +347,18 @@ class InProcessRateLimiter:
 
     def _take(self, key: str, limit: int, window: float) -> float:
         """0.0 when a token was taken, else seconds until one frees up."""
+        if not isinstance(key, str) or not key:
+            raise InvalidInputError("a rate-limit key is required", field="key")
         now = self._now()
         log = self._logs.setdefault(key, deque())
-        while log and log[0] <= now - window:
-            log.popleft()
         while len(log) > limit:  # the shape changed for this key
             log.popleft()
-        if len(log) < limit:
-            log.append(now)
-            return 0.0
-        return max(log[0] + window - now, 1e-6)
+        if len(log) == limit:
+            if log[0] + window > now:
+                return max(log[0] + window - now, 1e-6)
+            log.popleft()
+        log.append(now)
+        return 0.0
 
     async def try_acquire(self, key: str, *, rate: float, burst: int | None = None) -> bool:
         limit, window = bucket_shape(rate, burst)
@@ -369,8 +375,7 @@ class InProcessRateLimiter:
             wait = self._take(key, limit, window)
             if wait == 0.0:
                 return
-            left = give_up - self._now()
-            if wait > left:
+            if wait > give_up - self._now():
                 raise RateLimitedError(
                     f"rate limit {key} exhausted for {deadline}s", retry_after=wait, key=key
                 )

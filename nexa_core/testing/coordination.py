@@ -40,9 +40,10 @@ __all__ = ["CoordinationContract"]
 LAN = TenantContext.system("urn:airline:LAN")
 TAM = TenantContext.system("urn:airline:TAM")
 LONG = timedelta(minutes=5)
-SHORT = timedelta(milliseconds=300)
-#: comfortably longer than SHORT, even on a loaded machine
-PAST_SHORT = 0.7
+#: long enough for a few calls to run inside it even on a loaded machine
+SHORT = timedelta(milliseconds=600)
+#: sleeping this long is always past SHORT
+PAST_SHORT = 0.8
 
 
 def _offer(n: int = 1) -> Urn:
@@ -67,7 +68,7 @@ class CoordinationContract:
 
     @pytest.fixture
     def breaker_settings(self) -> BreakerSettings:
-        return BreakerSettings(failure_threshold=3, cooldown=timedelta(milliseconds=400))
+        return BreakerSettings(failure_threshold=3, cooldown=timedelta(milliseconds=800))
 
     @pytest.fixture
     async def coordination(
@@ -190,6 +191,19 @@ class CoordinationContract:
         await holds.set_inventory(LAN, _offer(), 4, ttl=LONG)
         assert await holds.available(LAN, _offer()) == 1
 
+    async def test_inventory_redeclared_below_what_is_taken_reports_the_shortfall(
+        self, coordination: Any
+    ) -> None:
+        holds = coordination.holds
+        await holds.set_inventory(LAN, _offer(), 3, ttl=LONG)
+        await holds.acquire(LAN, _offer(), _attempt(1), 3, ttl=LONG)
+        await holds.set_inventory(LAN, _offer(), 1, ttl=LONG)  # the partner sold some
+        assert await holds.available(LAN, _offer()) == -2
+        with pytest.raises(CapacityError):
+            await holds.acquire(LAN, _offer(), _attempt(2), 1, ttl=LONG)
+        await holds.release(LAN, _offer(), _attempt(1))
+        assert await holds.available(LAN, _offer()) == 1
+
     async def test_holds_of_tenants_are_isolated(self, coordination: Any) -> None:
         holds = coordination.holds
         await holds.set_inventory(LAN, _offer(), 1, ttl=LONG)
@@ -288,10 +302,11 @@ class CoordinationContract:
 
     async def test_heartbeats_keep_a_lock_alive_past_its_ttl(self, coordination: Any) -> None:
         locks = coordination.locks
-        grant = await locks.acquire(LAN, _entity(), "op-ana", ttl=timedelta(milliseconds=600))
-        for _ in range(4):
-            await anyio.sleep(0.25)
-            grant = await locks.heartbeat(LAN, grant, ttl=timedelta(milliseconds=600))
+        ttl = timedelta(seconds=1)
+        grant = await locks.acquire(LAN, _entity(), "op-ana", ttl=ttl)
+        for _ in range(6):
+            await anyio.sleep(0.3)
+            grant = await locks.heartbeat(LAN, grant, ttl=ttl)
         held = await locks.holder(LAN, _entity())
         assert held is not None and held.token == grant.token
         await locks.release(LAN, grant)
@@ -344,10 +359,11 @@ class CoordinationContract:
 
     async def test_acquire_waits_for_the_next_token(self, coordination: Any, key: str) -> None:
         rl = coordination.rate_limits
-        await rl.acquire(key, rate=4, burst=1, deadline=1.0)
+        await rl.acquire(key, rate=2, burst=1, deadline=1.0)
         started = time.monotonic()
-        await rl.acquire(key, rate=4, burst=1, deadline=2.0)
-        assert time.monotonic() - started >= 0.2
+        assert not await rl.try_acquire(key, rate=2, burst=1)
+        await rl.acquire(key, rate=2, burst=1, deadline=2.0)
+        assert time.monotonic() - started >= 0.25  # the window is 0.5 s
 
     async def test_acquire_gives_up_at_its_deadline(self, coordination: Any, key: str) -> None:
         rl = coordination.rate_limits
@@ -390,13 +406,13 @@ class CoordinationContract:
         br = coordination.breakers
         for _ in range(3):
             await br.record(key, success=False)
-        await anyio.sleep(0.6)
+        await anyio.sleep(0.9)
         assert await br.state(key) == "half-open"
         assert await br.allow(key)
         assert not await br.allow(key)  # one probe at a time
         await br.record(key, success=False)
         assert await br.state(key) == "open"
-        await anyio.sleep(0.6)
+        await anyio.sleep(0.9)
         assert await br.allow(key)
         await br.record(key, success=True)
         assert await br.state(key) == "closed"

@@ -1,0 +1,48 @@
+"""The case report: a summary built through the store port and rendered as one HTML page.
+
+``await build_case_report(store, tenant, case_urn)`` reads a case, its sub-cases,
+reservations, review items, waves and audit trail; ``render_case_report_html(report)``
+turns it into a self-contained page (inline CSS and SVG charts, no JavaScript, no network)
+that contains counts, hotels and money only — never passenger contact data.
+"""
+
+from nexa_adapters.reporting.builder import (
+    LIVE_RESERVATION_STATUSES,
+    MAX_STAGE_POINTS,
+    build_case_report,
+)
+from nexa_adapters.reporting.charts import (
+    STAGE_COLORS,
+    passengers_per_hotel_svg,
+    stages_over_time_svg,
+)
+from nexa_adapters.reporting.model import (
+    CaseReport,
+    HotelAllocation,
+    MoneyTotal,
+    ReservationStatusSummary,
+    ReviewCategorySummary,
+    StagePoint,
+    StatusChange,
+    WaveSummary,
+)
+from nexa_adapters.reporting.render import TEMPLATE, render_case_report_html
+
+__all__ = [
+    "LIVE_RESERVATION_STATUSES",
+    "MAX_STAGE_POINTS",
+    "STAGE_COLORS",
+    "TEMPLATE",
+    "CaseReport",
+    "HotelAllocation",
+    "MoneyTotal",
+    "ReservationStatusSummary",
+    "ReviewCategorySummary",
+    "StagePoint",
+    "StatusChange",
+    "WaveSummary",
+    "build_case_report",
+    "passengers_per_hotel_svg",
+    "render_case_report_html",
+    "stages_over_time_svg",
+]

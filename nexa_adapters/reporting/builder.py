@@ -1,0 +1,327 @@
+"""Build a :class:`CaseReport` by reading a case through the ``OperationalStore`` port only.
+
+Reads: the case, its sub-cases, reservations, review items and allocation waves (each
+``find(tenant, case_urn=…)``), and the audit log. The stage-over-time series comes from
+audit entries about the case's sub-cases whose ``after`` mapping has a ``status`` key
+(``before["status"]`` gives the state a sub-case started in); entries of any other shape
+are ignored, so the report works with whatever the pipeline audits.
+"""
+
+from __future__ import annotations
+
+from collections import Counter, defaultdict
+from collections.abc import Iterable, Mapping, Sequence
+from datetime import UTC, datetime
+from decimal import Decimal
+from typing import Any
+
+from nexa_adapters.reporting.model import (
+    CaseReport,
+    HotelAllocation,
+    MoneyTotal,
+    ReservationStatusSummary,
+    ReviewCategorySummary,
+    StagePoint,
+    StatusChange,
+    WaveSummary,
+)
+from nexa_core.errors import InvalidInputError
+from nexa_core.model import (
+    CATEGORY_PRIORITY,
+    AuditEntry,
+    Case,
+    ManualReviewItem,
+    Reservation,
+    ReservationStatus,
+    ReviewCategory,
+    ReviewState,
+    SubCase,
+    SubCaseStatus,
+)
+from nexa_core.ports import AuditQuery, Clock
+from nexa_core.tenancy import TenantContext
+from nexa_core.urn import Urn, without_status
+
+__all__ = ["LIVE_RESERVATION_STATUSES", "MAX_STAGE_POINTS", "build_case_report"]
+
+#: the stage chart keeps at most this many time points (evenly spaced, last state per slot)
+MAX_STAGE_POINTS = 120
+
+#: reservations that count in the allocation table (cancelled and failed ones do not)
+LIVE_RESERVATION_STATUSES = frozenset({ReservationStatus.PENDING, ReservationStatus.CONFIRMED})
+
+
+def _key(urn: Urn) -> str:
+    return str(without_status(urn))
+
+
+def _status_text(value: Any) -> str | None:
+    if value is None:
+        return None
+    text = getattr(value, "value", value)
+    return str(text).upper() if str(text) else None
+
+
+def _airport_name(iata: str) -> str:
+    try:
+        from nexa_adapters.airports import default_catalog
+
+        return default_catalog().get(iata).name
+    except Exception:  # the catalog is a nicety: an unknown code still gets a report
+        return iata
+
+
+def _timeline(entries: Iterable[AuditEntry]) -> tuple[StatusChange, ...]:
+    out = []
+    for e in entries:
+        after = _status_text(e.after.get("status")) if isinstance(e.after, Mapping) else None
+        if after is None:
+            continue
+        before = _status_text(e.before.get("status")) if isinstance(e.before, Mapping) else None
+        out.append(StatusChange(e.at, before, after, e.action, e.actor.role))
+    return tuple(out)
+
+
+def _allocation(
+    reservations: Sequence[Reservation], sizes: Mapping[str, int]
+) -> tuple[tuple[HotelAllocation, ...], tuple[MoneyTotal, ...]]:
+    rows: dict[tuple[str, str], list[Reservation]] = defaultdict(list)
+    for r in reservations:
+        if r.status in LIVE_RESERVATION_STATUSES:
+            rows[(_key(r.hotel_urn), r.total.currency)].append(r)
+    allocation = []
+    for (_, currency), rs in rows.items():
+        nights = [max((r.check_out - r.check_in).days, 0) for r in rs]
+        groups = {_key(r.sub_case_urn) for r in rs}
+        allocation.append(
+            HotelAllocation(
+                hotel_urn=without_status(rs[0].hotel_urn),
+                hotel_name=rs[0].hotel_name,
+                vendor=rs[0].hotel_urn.vendor or "direct",
+                groups=len(groups),
+                passengers=sum(sizes.get(g, 0) for g in groups),
+                rooms=sum(len(r.rooms) for r in rs),
+                nights_min=min(nights),
+                nights_max=max(nights),
+                room_nights=sum(len(r.rooms) * n for r, n in zip(rs, nights, strict=True)),
+                cost=sum((r.total.amount for r in rs), Decimal(0)),
+                currency=currency,
+            )
+        )
+    allocation.sort(key=lambda a: (-a.passengers, a.hotel_name, str(a.hotel_urn), a.currency))
+    totals = []
+    for currency in sorted({a.currency for a in allocation}):
+        mine = [a for a in allocation if a.currency == currency]
+        totals.append(
+            MoneyTotal(
+                currency=currency,
+                hotels=len({_key(a.hotel_urn) for a in mine}),
+                groups=sum(a.groups for a in mine),
+                passengers=sum(a.passengers for a in mine),
+                rooms=sum(a.rooms for a in mine),
+                room_nights=sum(a.room_nights for a in mine),
+                cost=sum((a.cost for a in mine), Decimal(0)),
+            )
+        )
+    return tuple(allocation), tuple(totals)
+
+
+def _by_status(reservations: Sequence[Reservation]) -> tuple[ReservationStatusSummary, ...]:
+    out = []
+    for status in ReservationStatus:
+        rs = [r for r in reservations if r.status is status]
+        if not rs:
+            continue
+        costs: dict[str, Decimal] = defaultdict(Decimal)
+        for r in rs:
+            costs[r.total.currency] += r.total.amount
+        out.append(
+            ReservationStatusSummary(
+                status=status.value,
+                reservations=len(rs),
+                rooms=sum(len(r.rooms) for r in rs),
+                costs=tuple(sorted(costs.items())),
+            )
+        )
+    return tuple(out)
+
+
+def _reviews(items: Sequence[ManualReviewItem]) -> tuple[ReviewCategorySummary, ...]:
+    out = []
+    for category in ReviewCategory:
+        mine = [i for i in items if i.category is category]
+        if not mine:
+            continue
+        states = Counter(i.state for i in mine)
+        out.append(
+            ReviewCategorySummary(
+                category=category.value,
+                priority=CATEGORY_PRIORITY[category].value,
+                open=states[ReviewState.OPEN],
+                claimed=states[ReviewState.CLAIMED],
+                resolved=states[ReviewState.RESOLVED],
+                affected_groups=len({g for i in mine for g in i.affected_groups}),
+            )
+        )
+    return tuple(out)
+
+
+def _scalar_totals(plan: Mapping[str, Any]) -> tuple[tuple[str, str], ...]:
+    totals = plan.get("totals") if isinstance(plan, Mapping) else None
+    if not isinstance(totals, Mapping):
+        return ()
+    return tuple(
+        (str(k), str(v))
+        for k, v in sorted(totals.items(), key=lambda kv: str(kv[0]))
+        if isinstance(v, str | int | float | Decimal) and not isinstance(v, bool)
+    )
+
+
+def _stage_series(
+    sub_cases: Sequence[SubCase], entries: Iterable[AuditEntry]
+) -> tuple[tuple[str, ...], tuple[StagePoint, ...]]:
+    """Counts of sub-cases per status after each audited sub-case transition."""
+    known = {_key(s.urn): s for s in sub_cases}
+    changes: list[tuple[datetime, str, str | None, str]] = []
+    for e in entries:
+        key = _key(e.entity_urn)
+        if key not in known or not isinstance(e.after, Mapping):
+            continue
+        after = _status_text(e.after.get("status"))
+        if after is None:
+            continue
+        before = _status_text(e.before.get("status")) if isinstance(e.before, Mapping) else None
+        changes.append((e.at, key, before, after))
+    changes.sort(key=lambda c: c[0])
+    first_before: dict[str, str | None] = {}
+    for _, key, before, _ in changes:
+        first_before.setdefault(key, before)
+    state: dict[str, str] = {}
+    for key, sc in known.items():
+        if key not in first_before:
+            state[key] = sc.status.value  # never audited: it has been in this state throughout
+        else:
+            state[key] = first_before[key] or SubCaseStatus.PENDING.value
+    order = [s.value for s in SubCaseStatus]
+    seen = set(state.values()) | {c[3] for c in changes}
+    stages = tuple([s for s in order if s in seen] + sorted(seen - set(order)))
+    if not changes:
+        return stages, ()
+    counts = Counter(state.values())
+
+    def snapshot(at: datetime) -> StagePoint:
+        return StagePoint(at, {k: v for k, v in counts.items() if v})
+
+    points: list[StagePoint] = [snapshot(changes[0][0])]
+    i = 0
+    while i < len(changes):
+        at = changes[i][0]
+        while i < len(changes) and changes[i][0] == at:
+            _, key, _, after = changes[i]
+            counts[state[key]] -= 1
+            counts[after] += 1
+            state[key] = after
+            i += 1
+        points.append(snapshot(at))
+    return stages, _downsample(points)
+
+
+def _downsample(points: list[StagePoint]) -> tuple[StagePoint, ...]:
+    if len(points) <= MAX_STAGE_POINTS:
+        return tuple(points)
+    start, end = points[0].at, points[-1].at
+    span = (end - start).total_seconds() or 1.0
+    slots: dict[int, StagePoint] = {}
+    for p in points:
+        slot = int((p.at - start).total_seconds() / span * (MAX_STAGE_POINTS - 2))
+        slots[slot] = p  # the last state within the slot wins
+    kept = [points[0], *(slots[k] for k in sorted(slots))]
+    unique: list[StagePoint] = []
+    for p in kept:
+        if not unique or unique[-1] is not p:
+            unique.append(p)
+    return tuple(unique)
+
+
+async def build_case_report(
+    store: Any, tenant: TenantContext, case_urn: Urn | str, *, clock: Clock | None = None
+) -> CaseReport:
+    """Read one case of ``tenant`` through the store port and summarise it.
+
+    Raises :class:`~nexa_core.errors.InvalidUrnError` for a malformed URN,
+    :class:`~nexa_core.errors.InvalidInputError` when it is not a case URN and
+    :class:`~nexa_core.errors.NotFoundError` for an unknown case or another tenant's.
+    Nothing is written.
+    """
+    urn = Urn.parse(case_urn) if isinstance(case_urn, str) else case_urn
+    if not urn.is_a("case"):
+        raise InvalidInputError(f"{urn} is not a case URN", field="case_urn", urn=str(urn))
+    case: Case = await store.cases.get(tenant, urn)
+    sub_cases: list[SubCase] = await store.sub_cases.find(tenant, case_urn=case.urn)
+    reservations: list[Reservation] = await store.reservations.find(tenant, case_urn=case.urn)
+    reviews: list[ManualReviewItem] = await store.reviews.find(tenant, case_urn=case.urn)
+    waves = await store.waves.find(tenant, case_urn=case.urn)
+
+    case_entries: list[AuditEntry] = await store.audit.query(
+        tenant, AuditQuery(entity_urn=case.urn)
+    )
+    # sub-case entries: one tenant-wide read from the case's start, filtered by entity
+    starts = [t for t in (case.created_at, *(e.at for e in case_entries[:1])) if t is not None]
+    since = min(starts) if starts else None
+    sub_keys = {_key(s.urn) for s in sub_cases}
+    related_keys = sub_keys | {_key(r.urn) for r in reservations}
+    sub_entries = [
+        e
+        for e in await store.audit.query(tenant, AuditQuery(since=since))
+        if _key(e.entity_urn) in related_keys
+    ]
+    activity = [e.at for e in (*case_entries, *sub_entries)]
+
+    sizes = {_key(s.urn): s.group.size for s in sub_cases}
+    allocation, totals = _allocation(reservations, sizes)
+    stages, series = _stage_series(
+        sub_cases, (e for e in sub_entries if _key(e.entity_urn) in sub_keys)
+    )
+    status_counts = Counter(s.status.value for s in sub_cases)
+    now = clock.now() if clock is not None else datetime.now(UTC)
+    return CaseReport(
+        case_urn=without_status(case.urn),
+        airline_urn=case.airline_urn,
+        airport=case.airport_urn.id,
+        airport_name=_airport_name(case.airport_urn.id),
+        flight_urn=case.flight.urn,
+        flight_number=case.flight.number,
+        flight_status=case.flight.status,
+        origin=case.flight.origin.id,
+        destination=case.flight.destination.id,
+        status=case.status.value,
+        disrupted_at=case.disrupted_at,
+        next_departure=case.next_departure,
+        created_at=case.created_at,
+        updated_at=case.updated_at,
+        first_activity=min(activity) if activity else None,
+        last_activity=max(activity) if activity else None,
+        generated_at=now,
+        case_timeline=_timeline(case_entries),
+        sub_cases=len(sub_cases),
+        passengers=sum(sizes.values()),
+        sub_cases_by_status=tuple(
+            (s.value, status_counts[s.value]) for s in SubCaseStatus if status_counts[s.value]
+        ),
+        allocation=allocation,
+        totals=totals,
+        reservations_by_status=_by_status(reservations),
+        reviews=_reviews(reviews),
+        waves=tuple(
+            WaveSummary(
+                without_status(w.urn),
+                w.sequence,
+                w.demand_urn,
+                w.created_at,
+                _scalar_totals(w.plan),
+            )
+            for w in sorted(waves, key=lambda w: w.sequence)
+        ),
+        stages=stages,
+        stage_series=series,
+    )

@@ -1,0 +1,177 @@
+"""The case report as data: frozen attrs values, no passenger contact data anywhere.
+
+A :class:`CaseReport` holds counts, hotels and money only. Passengers appear as numbers
+(never names, emails, phones or passenger/PNR URNs), so a report can be shared with
+finance or a hotel desk without leaking personal data.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from datetime import datetime
+from decimal import Decimal
+
+import attrs
+
+from nexa_core.urn import Urn
+
+__all__ = [
+    "CaseReport",
+    "HotelAllocation",
+    "MoneyTotal",
+    "ReservationStatusSummary",
+    "ReviewCategorySummary",
+    "StagePoint",
+    "StatusChange",
+    "WaveSummary",
+]
+
+
+@attrs.frozen
+class StatusChange:
+    """One status transition of the case, from the audit log."""
+
+    at: datetime
+    before: str | None
+    after: str
+    action: str
+    actor_role: str
+
+
+@attrs.frozen
+class HotelAllocation:
+    """One row of the allocation table: the live reservations at one hotel (one currency)."""
+
+    hotel_urn: Urn
+    hotel_name: str
+    vendor: str
+    groups: int
+    passengers: int
+    rooms: int
+    nights_min: int
+    nights_max: int
+    room_nights: int
+    cost: Decimal
+    currency: str
+
+    @property
+    def nights(self) -> str:
+        """``"1"`` or a range such as ``"1–2"`` when groups stay for different nights."""
+        if self.nights_min == self.nights_max:
+            return str(self.nights_min)
+        return f"{self.nights_min}–{self.nights_max}"
+
+
+@attrs.frozen
+class MoneyTotal:
+    """Totals of the allocation table for one currency."""
+
+    currency: str
+    hotels: int
+    groups: int
+    passengers: int
+    rooms: int
+    room_nights: int
+    cost: Decimal
+
+
+@attrs.frozen
+class ReservationStatusSummary:
+    """Reservations of the case in one status."""
+
+    status: str
+    reservations: int
+    rooms: int
+    costs: tuple[tuple[str, Decimal], ...]  # (currency, amount), sorted by currency
+
+
+@attrs.frozen
+class ReviewCategorySummary:
+    """Manual-review items of one category, by state."""
+
+    category: str
+    priority: str
+    open: int
+    claimed: int
+    resolved: int
+    affected_groups: int
+
+    @property
+    def total(self) -> int:
+        """Items of the category in any state."""
+        return self.open + self.claimed + self.resolved
+
+
+@attrs.frozen
+class WaveSummary:
+    """One allocation wave (scalar plan totals only)."""
+
+    urn: Urn
+    sequence: int
+    demand_urn: Urn
+    created_at: datetime | None
+    totals: tuple[tuple[str, str], ...]
+
+
+@attrs.frozen
+class StagePoint:
+    """How many sub-cases were in each status right after ``at``."""
+
+    at: datetime
+    counts: Mapping[str, int]
+
+
+@attrs.frozen
+class CaseReport:
+    """Everything the one-page case report shows."""
+
+    case_urn: Urn
+    airline_urn: Urn
+    airport: str
+    airport_name: str
+    flight_urn: Urn
+    flight_number: str
+    flight_status: str
+    origin: str
+    destination: str
+    status: str
+    disrupted_at: datetime
+    next_departure: datetime | None
+    created_at: datetime | None
+    updated_at: datetime | None
+    first_activity: datetime | None
+    last_activity: datetime | None
+    generated_at: datetime
+    case_timeline: tuple[StatusChange, ...]
+    sub_cases: int
+    passengers: int
+    sub_cases_by_status: tuple[tuple[str, int], ...]
+    allocation: tuple[HotelAllocation, ...]
+    totals: tuple[MoneyTotal, ...]
+    reservations_by_status: tuple[ReservationStatusSummary, ...]
+    reviews: tuple[ReviewCategorySummary, ...]
+    waves: tuple[WaveSummary, ...]
+    stages: tuple[str, ...]
+    stage_series: tuple[StagePoint, ...]
+
+    @property
+    def passengers_accommodated(self) -> int:
+        """Passengers of the groups holding a live (pending or confirmed) reservation."""
+        return sum(row.passengers for row in self.allocation)
+
+    @property
+    def review_items(self) -> int:
+        """Manual-review items of every category and state."""
+        return sum(r.total for r in self.reviews)
+
+    @property
+    def elapsed(self) -> str | None:
+        """Time from the first to the last audited action, as ``1h 05m`` (None if unknown)."""
+        if self.first_activity is None or self.last_activity is None:
+            return None
+        seconds = int((self.last_activity - self.first_activity).total_seconds())
+        hours, rest = divmod(max(seconds, 0), 3600)
+        minutes, secs = divmod(rest, 60)
+        if hours:
+            return f"{hours}h {minutes:02d}m"
+        return f"{minutes}m {secs:02d}s"
