@@ -41,6 +41,7 @@ class _State:
         self._need_prefs: dict[tuple[Tier, int, bool, int], tuple[tuple[int, ...], ...]] = {}
         self.version = [0] * len(p.hotels)
         self.fail: dict[tuple[int, int, bool], int] = {}
+        self.evict_fail: dict[tuple[int, int], int] = {}
         self.budget = 6.0
         self.work = 0
         self.work_limit = 10**12
@@ -169,6 +170,7 @@ class _State:
         self.tier_load = [defaultdict(int) for _ in p.hotels]
         self.version = [0] * len(p.hotels)
         self.fail = {}
+        self.evict_fail = {}
 
     def snapshot(self) -> tuple[object, ...]:
         return (
@@ -192,6 +194,7 @@ class _State:
         self.type_order = list(order)  # type: ignore[call-overload]
         self.version = [0] * len(self.p.hotels)
         self.fail = {}
+        self.evict_fail = {}
 
     def coverage(self) -> float:
         return sum(t.weight * (t.count - self.left[t.index]) for t in self.p.types)
@@ -274,45 +277,76 @@ class _State:
             if not improved:
                 break
 
+    def _missing(self, k: int, h: int) -> set[int]:
+        """Room classes at ``h`` that would serve the needs of ``k`` that find no room."""
+        rem = self.rem
+        taken: list[int] = []
+        missing: set[int] = set()
+        for _, anyfit in self.prefs(k, h):
+            for r in anyfit:
+                if rem[r] > 0:
+                    rem[r] -= 1
+                    taken.append(r)
+                    break
+            else:
+                missing.update(anyfit)
+        for r in taken:
+            rem[r] += 1
+        return missing
+
     def _repair_once(self, k: int, weight: float) -> bool:
+        """Place one more group of type ``k`` by evicting lighter groups at some hotel
+        and re-placing them (first at the same hotel, then anywhere)."""
         p = self.p
-        usable_by_k: set[int] = set()
-        for h in self.order[k]:
-            for _, anyfit in self.prefs(k, h):
-                usable_by_k.update(anyfit)
         for h in self.order[k]:
             rooms = self.fit(k, h, False)
             if rooms is not None:
                 self.add(k, h, rooms)
                 return True
-            victims = sorted(
-                (k2 for k2 in self.at_hotel[h] if k2 != k),
-                key=lambda k2: (p.types[k2].weight, k2),
-            )
+            if self.evict_fail.get((k, h)) == self.version[h]:
+                continue
             evicted: list[tuple[int, tuple[int, ...]]] = []
             lost = 0.0
             fitted: tuple[int, ...] | None = None
-            for k2 in victims:
-                while self.at_hotel[h].get(k2, 0) > 0 and lost + p.types[k2].weight < self.budget * weight:
+            while True:
+                missing = self._missing(k, h)
+                best: tuple[float, int] | None = None
+                for k2 in self.at_hotel[h]:
+                    if k2 == k:
+                        continue
                     last = self.placed[(k2, h)][-1]
-                    if not any(r in usable_by_k for r in last):
-                        break
-                    evicted.append((k2, self.remove(k2, h)))
-                    lost += p.types[k2].weight
-                    fitted = self.fit(k, h, False)
-                    if fitted is not None:
-                        break
+                    hits = sum(1 for r in last if r in missing)
+                    if not hits:
+                        continue
+                    score = p.types[k2].weight / hits
+                    if best is None or (score, k2) < best:
+                        best = (score, k2)
+                if best is None:
+                    break
+                k2 = best[1]
+                if lost + p.types[k2].weight >= self.budget * weight:
+                    break
+                evicted.append((k2, self.remove(k2, h)))
+                lost += p.types[k2].weight
+                self.work += 1
+                fitted = self.fit(k, h, False)
                 if fitted is not None:
                     break
             if fitted is None:
                 for k2, rooms2 in reversed(evicted):
                     self._restore(k2, h, rooms2)
+                self.evict_fail[(k, h)] = self.version[h]
                 continue
             self.add(k, h, fitted)
             replaced: list[tuple[int, int]] = []
             lost = 0.0
-            for k2, _ in evicted:
-                h2 = self.place_anywhere(k2)
+            for k2, _ in sorted(evicted, key=lambda e: -p.types[e[0]].weight):
+                back = self.fit(k2, h, False)
+                if back is not None:
+                    self.add(k2, h, back)
+                    replaced.append((k2, h))
+                    continue
+                h2 = self.place_anywhere(k2, avoid=h)
                 if h2 < 0:
                     lost += p.types[k2].weight
                 else:
@@ -325,6 +359,7 @@ class _State:
             self.remove(k, h)
             for k2, rooms2 in reversed(evicted):
                 self._restore(k2, h, rooms2)
+            self.evict_fail[(k, h)] = self.version[h]
         return False
 
     def _restore(self, k: int, h: int, rooms: tuple[int, ...]) -> None:
@@ -469,7 +504,7 @@ class GreedyRepairSolver:
         repair: bool = True,
         improve: bool = True,
         rounds: int = 1,
-        repair_work: int = 400_000,
+        repair_work: int = 1_000_000,
     ) -> None:
         self.repair_work = repair_work
         self.repair = repair
