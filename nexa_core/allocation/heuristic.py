@@ -45,6 +45,8 @@ class _State:
         self.budget = 6.0
         self.work = 0
         self.work_limit = 10**12
+        self.repair_work = 10**12
+        self.type_order: list[int] = []
         self.order: list[list[int]] = []
         self.est: list[dict[int, float]] = []
         self._build_orders()
@@ -375,7 +377,7 @@ class _State:
         failed: dict[tuple[int, int], int] = {}
         for _ in range(3):
             moved = False
-            for (k, h) in sorted(self.placed):
+            for k, h in sorted(self.placed):
                 for rooms in sorted(set(self.placed[(k, h)])):
                     # identical copies: keep moving them until one cannot improve
                     while rooms in self.placed[(k, h)] and not self.late():
@@ -428,7 +430,9 @@ class _State:
     def _close_hotels(self) -> bool:
         p = self.p
         closed = False
-        used = sorted((h for h in range(len(p.hotels)) if self.load[h] > 0), key=lambda h: (self.load[h], h))
+        used = sorted(
+            (h for h in range(len(p.hotels)) if self.load[h] > 0), key=lambda h: (self.load[h], h)
+        )
         for h in used:
             if self.late():
                 break
@@ -449,11 +453,11 @@ class _State:
                 for h2 in self.order[k]:
                     if h2 == h or self.load[h2] == 0:
                         continue
-                    rooms = self.fit(k, h2, False)
-                    if rooms is not None:
-                        self.add(k, h2, rooms)
+                    got = self.fit(k, h2, False)
+                    if got is not None:
+                        self.add(k, h2, got)
                         best_h = h2
-                        after += self._copy_cost(k, h2, rooms)
+                        after += self._copy_cost(k, h2, got)
                         break
                 if best_h < 0:
                     ok = False
@@ -511,7 +515,9 @@ class GreedyRepairSolver:
         self.rounds = rounds
         self.improve = improve
 
-    def solve(self, problem: AllocationProblem, *, time_limit_s: float | None = None) -> SolverResult:
+    def solve(
+        self, problem: AllocationProblem, *, time_limit_s: float | None = None
+    ) -> SolverResult:
         """Construct, repair, improve; phases stop early past ``time_limit_s``."""
         started = time.perf_counter()
         deadline = started + (time_limit_s if time_limit_s is not None else 1e9)

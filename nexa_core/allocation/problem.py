@@ -147,6 +147,8 @@ class Solver(Protocol):
 
     name: str
 
-    def solve(self, problem: AllocationProblem, *, time_limit_s: float | None = None) -> SolverResult:
+    def solve(
+        self, problem: AllocationProblem, *, time_limit_s: float | None = None
+    ) -> SolverResult:
         """Placements that respect capacity, eligibility and (if set) tier separation."""
         ...

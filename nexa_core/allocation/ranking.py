@@ -67,6 +67,9 @@ def gate(
     if not (offer.accepted_payments & payments):
         accepted = ", ".join(sorted(m.value for m in offer.accepted_payments))
         return f"filtered: accepts only {accepted or 'nothing'} which the policy does not allow"
+    tier_tags = {a for a in offer.amenities if a.startswith("tier:")}
+    if tier_tags and f"tier:{tier.value}" not in tier_tags:
+        return f"filtered: contract scope excludes {tier.value}"
     if offer.total_rooms == 0:
         return "filtered: no rooms available"
     cap = usable_rate_cap(policy, tier)
