@@ -67,6 +67,7 @@ def validate_plan(
                 Violation("UNKNOWN_GROUP", f"group {a.group_id} is not in the input", a.group_id)
             )
             continue
+        g = found
         offer = by_offer.get(str(a.offer_urn))
         if offer is None:
             out.append(
