@@ -32,6 +32,7 @@ from nexa_core.allocation.problem import (
 )
 from nexa_core.allocation.ranking import gate, rank_offers
 from nexa_core.allocation.validate import validate_plan
+from nexa_core.allocation.wave import plan_document, record_wave, wave_key
 
 __all__ = [
     "AllocationOptions",
@@ -57,7 +58,10 @@ __all__ = [
     "build_problem",
     "gate",
     "haversine_km",
+    "plan_document",
     "plan_from_result",
     "rank_offers",
+    "record_wave",
     "validate_plan",
+    "wave_key",
 ]
