@@ -8,11 +8,23 @@ from nexa_adapters.documents.manifest import (
     parse_manifest,
     pydantic_problems,
 )
+from nexa_adapters.documents.policy import (
+    MAX_POLICIES_PER_FILE,
+    PolicyDocument,
+    parse_policies,
+    parse_policy,
+    policy_json_schema,
+)
 
 __all__ = [
     "MAX_MANIFEST_PASSENGERS",
+    "MAX_POLICIES_PER_FILE",
     "Manifest",
     "ManifestDocument",
+    "PolicyDocument",
     "parse_manifest",
+    "parse_policies",
+    "parse_policy",
+    "policy_json_schema",
     "pydantic_problems",
 ]

@@ -1,6 +1,7 @@
 """Sandbox partners with synthetic inventory and fault injection."""
 
 from nexa_adapters.sandbox.inventory import airport, synthetic_hotels
+from nexa_adapters.sandbox.manifests import synthetic_manifest
 from nexa_adapters.sandbox.providers import (
     FaultInjector,
     SandboxBooking,
@@ -19,4 +20,5 @@ __all__ = [
     "SandboxTransport",
     "airport",
     "synthetic_hotels",
+    "synthetic_manifest",
 ]

@@ -10,10 +10,8 @@ from functools import lru_cache
 
 import attrs
 
-from nexa_core.errors import UnknownAirportError
 from nexa_core.model import BoardBasis, PaymentMode, RoomType
 from nexa_core.model.case import Airport
-from nexa_core.urn import Urn
 
 __all__ = ["SyntheticHotel", "airport", "synthetic_hotels"]
 
@@ -29,26 +27,11 @@ _AMENITIES = (
 _STREETS = ("Av. Central", "Calle Norte", "Ruta Aeropuerto", "Av. del Parque", "Camino Real")
 
 
-@lru_cache(maxsize=1)
-def _airports() -> dict[str, dict[str, object]]:
-    import airportsdata
-
-    return airportsdata.load("IATA")  # type: ignore[no-any-return]
-
-
 def airport(iata: str) -> Airport:
-    """Catalog lookup for the sandbox (coordinates, time zone, country)."""
-    row = _airports().get(iata.upper())
-    if row is None:
-        raise UnknownAirportError(f"unknown airport {iata!r}", iata=iata)
-    return Airport(
-        urn=Urn("airport", iata.upper()),
-        name=str(row["name"]),
-        latitude=float(row["lat"]),  # type: ignore[arg-type]
-        longitude=float(row["lon"]),  # type: ignore[arg-type]
-        timezone=str(row["tz"]),
-        country=str(row["country"]),
-    )
+    """Catalog lookup for the sandbox (delegates to the airportsdata-backed catalog)."""
+    from nexa_adapters.airports import default_catalog
+
+    return default_catalog().get(iata)
 
 
 @attrs.frozen

@@ -3,11 +3,13 @@
 
 from __future__ import annotations
 
+import fnmatch
 from collections.abc import Mapping
 from decimal import Decimal
 
 import attrs
 
+from nexa_core.errors import InvalidInputError
 from nexa_core.model import DispatchMode, Money, PaymentMode, SpecialNeed, Tier, Vehicle
 from nexa_core.model.common import to_decimal
 
@@ -69,6 +71,19 @@ class DemandGates:
     max_automatic_rooms_per_wave: int = 0
     incremental_requires_approval: bool = True
 
+    def auto_approves(self, rooms: int, *, incremental: bool = False) -> bool:
+        """Whether a demand for ``rooms`` goes straight to APPROVED.
+
+        Auto-approval needs ``auto_approve_demand`` and ``rooms`` within
+        ``max_automatic_rooms_per_wave``; incremental demand additionally needs
+        ``incremental_requires_approval`` to be off.
+        """
+        if rooms < 0:
+            raise InvalidInputError("rooms cannot be negative", field="rooms")
+        if not self.auto_approve_demand or rooms > self.max_automatic_rooms_per_wave:
+            return False
+        return not (incremental and self.incremental_requires_approval)
+
 
 @attrs.frozen
 class TransportRules:
@@ -89,6 +104,16 @@ class TransportRules:
             else DispatchMode.ON_DEMAND
         )
         return self.dispatch.get(tier, default)
+
+    def vendor_for(self, origin: str, destination: str) -> str | None:
+        """The vendor pinned for the route ``ORIGIN-DESTINATION`` (``*`` wildcards allowed,
+        exact keys first, then the longest matching pattern); None when nothing is pinned."""
+        route = f"{origin}-{destination}".upper()
+        exact = {k.upper(): v for k, v in self.vendor_pinning.items()}
+        if route in exact:
+            return exact[route]
+        hits = [k for k in exact if "*" in k and fnmatch.fnmatchcase(route, k)]
+        return exact[max(hits, key=len)] if hits else None
 
     def vehicle_for(self, tier: Tier) -> Vehicle:
         """Vehicle for a tier (private car for BUSINESS/FIRST by default)."""
