@@ -19,7 +19,6 @@ from nexa_core.allocation.model import (
     UnassignedGroup,
     Violation,
 )
-from nexa_core.allocation.needs import basic_room_needs
 from nexa_core.allocation.problem import (
     AllocationProblem,
     GroupType,
@@ -54,7 +53,6 @@ __all__ = [
     "UnassignedGroup",
     "Violation",
     "allocate",
-    "basic_room_needs",
     "build_problem",
     "gate",
     "haversine_km",

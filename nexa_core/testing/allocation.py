@@ -15,7 +15,6 @@ from decimal import Decimal
 import attrs
 
 from nexa_core.allocation.model import GroupDemand
-from nexa_core.allocation.needs import split_sizes
 from nexa_core.model import (
     HotelOffer,
     Money,
@@ -30,7 +29,7 @@ from nexa_core.model.case import Airport
 from nexa_core.policy import Policy, PolicyContext, TierConstraints
 from nexa_core.urn import Urn
 
-__all__ = ["Closure", "closure_policy", "synthetic_closure"]
+__all__ = ["Closure", "closure_policy", "split_sizes", "synthetic_closure"]
 
 _BY_OCC = {1: RoomType.SGL, 2: RoomType.DBL, 3: RoomType.TRP, 4: RoomType.QUAD}
 _TIERS = (
@@ -81,6 +80,15 @@ def closure_policy(currency: str = "USD") -> Policy:
             ),
         },
     )
+
+
+def split_sizes(beds: int) -> list[int]:
+    """Room sizes (occupants) for ``beds`` people in as few, balanced rooms as possible."""
+    if beds <= 0:
+        return []
+    rooms = -(-beds // 4)
+    base, extra = divmod(beds, rooms)
+    return [base + 1] * extra + [base] * (rooms - extra)
 
 
 def _needs(
