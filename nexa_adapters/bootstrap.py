@@ -104,6 +104,11 @@ def bootstrap(
     store = build("store", "nexa_store_from_url", settings.store_url)
     snapshots = build("snapshots", "nexa_snapshot_store_from_url", settings.snapshot_url)
     coordination = build("coordination", "nexa_coordination_from_url", settings.coordination_url)
+    if coordination is not None:  # partner adapters take rate limits and breakers from it
+        options.setdefault("coordination", coordination)
+    idempotency = getattr(store, "idempotency", None)
+    if idempotency is not None:  # ...and remember replays in the operational store
+        options.setdefault("idempotency", idempotency)
     hotels = overrides.pop("hotel_providers", None) or _pick(
         pm, "nexa_register_hotel_providers", settings.hotel_providers, options
     )

@@ -17,13 +17,14 @@ limits, breakers). Infrastructure: :class:`Clock`, :class:`IdGenerator`.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import AsyncIterator, Mapping, Sequence
 from contextlib import AbstractAsyncContextManager
 from datetime import date, datetime, timedelta
 from typing import Any, Protocol, TypeVar, runtime_checkable
 
 import attrs
 
+from nexa_core.errors import InvalidInputError
 from nexa_core.model import (
     AllocationWave,
     AuditEntry,
@@ -64,6 +65,7 @@ __all__ = [
     "BookingConfirmation",
     "BookingProvider",
     "BookingRequest",
+    "BreakerSettings",
     "CardIssueRequest",
     "CardIssued",
     "CircuitBreakers",
@@ -78,6 +80,7 @@ __all__ = [
     "IdempotencyRecord",
     "IdempotencyStore",
     "InventoryHolds",
+    "LockEvent",
     "LockGrant",
     "NotificationProvider",
     "OperationalStore",
@@ -385,11 +388,30 @@ class LockGrant:
     expires_at: datetime
 
 
+@attrs.frozen
+class LockEvent:
+    """A lock change published to every subscriber of the tenant ("locked by" indicators).
+
+    ``kind`` is ``acquired``, ``renewed`` or ``released``; an expiry is not announced (the
+    ``expires_at`` of the last event tells indicators when the lock lapses on its own).
+    """
+
+    kind: str
+    entity_urn: Urn
+    owner: str
+    token: int
+    expires_at: datetime | None
+    at: datetime
+
+
 class EntityLocks(Protocol):
     """Operator locks tied to a live session, with fencing tokens.
 
+    A lock lives while its owner heartbeats, and at most ``ttl`` after the last heartbeat
+    (the wall-clock fallback for a dead session). Tokens come from one counter per entity
+    that only grows, so a newer holder always has a larger token.
     Raises :class:`LockHeldError` (someone else holds it), :class:`StaleFencingTokenError`
-    (a guarded write presented an old token).
+    (a guarded write presented an old token, or a heartbeat for a lost lock).
     """
 
     async def acquire(
@@ -416,9 +438,25 @@ class EntityLocks(Protocol):
         """Raise StaleFencingTokenError if a newer token was issued for the entity."""
         ...
 
+    def subscribe(
+        self, tenant: TenantContext
+    ) -> AbstractAsyncContextManager[AsyncIterator[LockEvent]]:
+        """Lock changes of the tenant, from the moment the context is entered::
+
+        async with locks.subscribe(tenant) as events:
+            async for event in events: ...
+        """
+        ...
+
 
 class RateLimiter(Protocol):
-    """Cluster-wide token buckets keyed by partner and operation (``hotelbeds.booking``)."""
+    """Cluster-wide token buckets keyed by partner and operation (``hotelbeds.booking``).
+
+    ``rate`` tokens per second with at most ``burst`` (default ``ceil(rate)``) granted in
+    any window of ``burst / rate`` seconds, however many workers share the key: with
+    ``rate=20`` no one-second window ever holds more than 20 grants. Bad arguments raise
+    :class:`InvalidInputError`.
+    """
 
     async def try_acquire(self, key: str, *, rate: float, burst: int | None = None) -> bool:
         """Take one token now if available."""
@@ -431,8 +469,28 @@ class RateLimiter(Protocol):
         ...
 
 
+@attrs.frozen
+class BreakerSettings:
+    """When a breaker opens (consecutive failures) and how long before a probe."""
+
+    failure_threshold: int = 5
+    cooldown: timedelta = timedelta(seconds=30)
+
+    def __attrs_post_init__(self) -> None:
+        if self.failure_threshold < 1:
+            raise InvalidInputError("failure_threshold must be >= 1", field="failure_threshold")
+        if self.cooldown <= timedelta(0):
+            raise InvalidInputError("cooldown must be positive", field="cooldown")
+
+
 class CircuitBreakers(Protocol):
-    """Per-partner (and tenant) breaker state shared by every worker."""
+    """Per-partner (and tenant) breaker state shared by every worker.
+
+    Keys are chosen by the caller (``"<tenant>:<partner>"`` for a per-tenant breaker).
+    ``closed`` → ``open`` after a run of consecutive failures; after the cool-down one
+    probe is let through (``half-open``): its success closes the breaker, its failure
+    opens it again.
+    """
 
     async def allow(self, key: str) -> bool:
         """Whether a call may go out now (closed, or a half-open probe)."""

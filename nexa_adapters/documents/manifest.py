@@ -78,7 +78,7 @@ class PassengerDoc(BaseModel):
     name: str = Field("", max_length=128)
     email: str = Field(max_length=320)
     phone: str | None = Field(None, max_length=20)
-    language: str = Field("en", max_length=16)
+    language: str | None = Field(None, max_length=16)
     cabin: Tier
     type: PassengerType = PassengerType.ADT
     loyalty_tier: str | None = Field(None, max_length=32)

@@ -35,18 +35,22 @@ def _check_phone(_: object, __: object, value: str | None) -> None:
         )
 
 
-def _check_lang(_: object, __: object, value: str) -> None:
-    if _LANG.fullmatch(value) is None:
+def _check_lang(_: object, __: object, value: str | None) -> None:
+    if value is not None and _LANG.fullmatch(value) is None:
         raise InvalidInputError(f"language {value!r} is not a BCP 47 tag", field="contact.language")
 
 
 @attrs.frozen
 class Contact:
-    """The minimum needed to deliver a voucher: display name, email, phone, language."""
+    """The minimum needed to deliver a voucher: display name, email, phone, language.
+
+    ``language`` is the passenger's preference; ``None`` means none is known, so the
+    airport's default language applies, then English.
+    """
 
     email: str = attrs.field(validator=_check_email)
     phone: str | None = attrs.field(default=None, validator=_check_phone)
-    language: str = attrs.field(default="en", validator=_check_lang)
+    language: str | None = attrs.field(default=None, validator=_check_lang)  # None: no preference
     name: str = ""
 
     def __repr__(self) -> str:  # contact data stays out of reprs and logs

@@ -8,6 +8,9 @@ Vendor teams and adapter authors subclass the contract suites::
         @pytest.fixture
         async def store(self):
             yield MyStore(...)
+
+Provider plugins are certified with :mod:`nexa_core.testing.providers` (hotel, booking,
+payment, transport and notification suites) the same way.
 """
 
 from nexa_core.testing.builders import make_case, make_group, make_passenger, make_sub_case

@@ -91,3 +91,11 @@ def test_infant_without_adult_is_refused() -> None:
     doc["groups"][0]["passengers"][0]["type"] = "INF"
     with pytest.raises(InvalidInputError, match="infant"):
         parse_manifest(doc)
+
+
+def test_a_passenger_without_a_language_has_no_preference() -> None:
+    m = parse_manifest(BASE)
+    assert m.groups[0].passengers[0].contact.language is None
+    doc = copy.deepcopy(BASE)
+    doc["groups"][0]["passengers"][0]["language"] = "pt-BR"
+    assert parse_manifest(doc).groups[0].passengers[0].contact.language == "pt-BR"
