@@ -6,7 +6,6 @@ Entry point: :func:`allocate` (pure, deterministic). The default solver is
 """
 
 from nexa_core.allocation.engine import allocate, build_problem, plan_from_result
-from nexa_core.allocation.geo import haversine_km
 from nexa_core.allocation.heuristic import GreedyRepairSolver
 from nexa_core.allocation.model import (
     AllocationOptions,
@@ -55,7 +54,6 @@ __all__ = [
     "allocate",
     "build_problem",
     "gate",
-    "haversine_km",
     "plan_document",
     "plan_from_result",
     "rank_offers",

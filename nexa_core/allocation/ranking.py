@@ -15,8 +15,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 from decimal import Decimal
 
-from nexa_core.allocation.geo import haversine_km
 from nexa_core.allocation.model import AllocationOptions, Candidate
+from nexa_core.geo import haversine_km
 from nexa_core.model import HotelOffer, PaymentMode, Tier
 from nexa_core.policy import Policy
 

@@ -9,9 +9,9 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Sequence
 
-from nexa_core.allocation.geo import haversine_km
 from nexa_core.allocation.model import AllocationPlan, GroupDemand, Violation
 from nexa_core.allocation.ranking import allowed_payments, gate, usable_rate_cap
+from nexa_core.geo import haversine_km
 from nexa_core.model import HotelOffer, RoomType, Tier
 from nexa_core.model.case import Airport
 from nexa_core.policy import Policy

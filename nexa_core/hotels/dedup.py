@@ -19,7 +19,7 @@ from decimal import Decimal
 
 import attrs
 
-from nexa_core.allocation.geo import haversine_km
+from nexa_core.geo import haversine_km
 from nexa_core.model import HotelOffer
 
 __all__ = ["DUPLICATE_RADIUS_M", "DedupResult", "dedup_offers", "normalize_text"]

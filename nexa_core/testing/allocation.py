@@ -73,10 +73,12 @@ def closure_policy(currency: str = "USD") -> Policy:
             ),
             Tier.BUSINESS: TierConstraints(min_stars=4, max_distance_km=25),
             Tier.FIRST: TierConstraints(
-                min_stars=4, max_distance_km=25, required_amenities=frozenset({"wifi", "gym"})
+                min_stars=4,
+                max_distance_km=25,
+                required_amenities=frozenset({"WIFI", "FITNESS_CENTER"}),
             ),
             Tier.CREW: TierConstraints(
-                min_stars=3, max_distance_km=20, required_amenities=frozenset({"wifi"})
+                min_stars=3, max_distance_km=20, required_amenities=frozenset({"WIFI"})
             ),
         },
     )
@@ -182,7 +184,9 @@ def synthetic_closure(
                 )
             )
         amenities = frozenset(
-            a for a in ("wifi", "gym", "breakfast", "shuttle") if rng.random() < 0.3 + 0.15 * stars
+            a
+            for a in ("WIFI", "FITNESS_CENTER", "FREE_BREAKFAST", "AIRPORT_SHUTTLE")
+            if rng.random() < 0.3 + 0.15 * stars
         )
         pay = (
             frozenset({PaymentMode.CARD})

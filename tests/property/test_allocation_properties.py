@@ -30,7 +30,7 @@ POLICY = Policy(
     constraints={
         Tier.ECONOMY: TierConstraints(max_nightly_rate=Money("120", "USD"), max_distance_km=20),
         Tier.BUSINESS: TierConstraints(min_stars=4),
-        Tier.CREW: TierConstraints(required_amenities=frozenset({"wifi"})),
+        Tier.CREW: TierConstraints(required_amenities=frozenset({"WIFI"})),
     },
 )
 
@@ -65,7 +65,7 @@ def instances(draw: st.DrawFn) -> tuple[list[GroupDemand], list[HotelOffer], All
                 currency="USD",
                 check_in=date(2026, 5, 5),
                 check_out=date(2026, 5, 6),
-                amenities=frozenset({"wifi"}) if draw(st.booleans()) else frozenset(),
+                amenities=frozenset({"WIFI"}) if draw(st.booleans()) else frozenset(),
             )
         )
     groups = []

@@ -26,20 +26,20 @@ def test_each_policy_gate_filters_with_its_own_reason() -> None:
         min_stars=3,
         max_distance_km=10,
         max_nightly_rate=Money("100", "USD"),
-        required_amenities=frozenset({"wifi"}),
+        required_amenities=frozenset({"WIFI"}),
         excluded_chains=frozenset({"Cheapo"}),
     )
     offers = [
-        offer("ok", [(RoomType.DBL, 5, "90")], amenities=frozenset({"wifi"})),
-        offer("stars", [(RoomType.DBL, 5, "90")], stars=2, amenities=frozenset({"wifi"})),
-        offer("far", [(RoomType.DBL, 5, "90")], km=25, amenities=frozenset({"wifi"})),
-        offer("dear", [(RoomType.DBL, 5, "130")], amenities=frozenset({"wifi"})),
+        offer("ok", [(RoomType.DBL, 5, "90")], amenities=frozenset({"WIFI"})),
+        offer("stars", [(RoomType.DBL, 5, "90")], stars=2, amenities=frozenset({"WIFI"})),
+        offer("far", [(RoomType.DBL, 5, "90")], km=25, amenities=frozenset({"WIFI"})),
+        offer("dear", [(RoomType.DBL, 5, "130")], amenities=frozenset({"WIFI"})),
         offer("nowifi", [(RoomType.DBL, 5, "90")]),
-        offer("chain", [(RoomType.DBL, 5, "90")], amenities=frozenset({"wifi"}), chain="Cheapo"),
+        offer("chain", [(RoomType.DBL, 5, "90")], amenities=frozenset({"WIFI"}), chain="Cheapo"),
         offer(
             "card",
             [(RoomType.DBL, 5, "90")],
-            amenities=frozenset({"wifi"}),
+            amenities=frozenset({"WIFI"}),
             payments=frozenset({PaymentMode.CARD}),
         ),
     ]
@@ -48,7 +48,7 @@ def test_each_policy_gate_filters_with_its_own_reason() -> None:
     assert "stars 2 below minimum 3" in reasons["stars"]
     assert "exceeds 10 km" in reasons["far"]
     assert "above cap 100" in reasons["dear"]
-    assert "missing amenities wifi" in reasons["nowifi"]
+    assert "missing amenities WIFI" in reasons["nowifi"]
     assert "chain Cheapo excluded" in reasons["chain"]
     assert "accepts only CARD" in reasons["card"]
 
