@@ -102,7 +102,7 @@ def build_problem(
             merged.items(), key=lambda kv: (kv[0][0].capacity, kv[0][0].value, kv[0][1], kv[0][2])
         ):
             ids.append(len(classes))
-            classes.append(RoomClass(len(classes), h, rt, rt.capacity, acc, float(rate), n))
+            classes.append(RoomClass(len(classes), h, rt, rt.capacity, acc, float(rate), n, rate))
         hotels.append(
             HotelNode(
                 h, o, distance[oi], nights if nights is not None else max(1, o.nights), tuple(ids)
@@ -190,7 +190,7 @@ def plan_from_result(
 ) -> AllocationPlan:
     """Turn a solver's placements into group assignments, reasons and totals."""
     by_id = {g.group_id: g for g in groups}
-    queue: dict[int, list[str]] = {t.index: list(t.group_ids) for t in problem.types}
+    cursor: dict[int, int] = defaultdict(int)  # next unplaced group of each type
     assignments: list[Assignment] = []
     chosen: dict[str, int] = defaultdict(int)
     savings = Decimal(0)
@@ -198,50 +198,44 @@ def plan_from_result(
         t = problem.types[pl.type]
         h = problem.hotels[pl.hotel]
         o = h.offer
-        for _ in range(pl.count):
-            gid = queue[pl.type].pop(0)
-            g = by_id[gid]
-            rooms = []
-            # match the group's own needs (original order) to the placement's rooms
-            specs = list(zip(t.needs, pl.rooms, strict=True))
-            for need in sorted(
-                g.needs, key=lambda n: (not n.accessible, -max(1, n.occupants), n.room_type.value)
-            ):
-                _, r = specs.pop(0)
-                rc = problem.classes[r]
-                rooms.append(
-                    AssignedRoom(
-                        rc.room_type,
-                        need.room_type,
-                        need.occupants,
-                        rc.accessible,
-                        Decimal(str(rc.rate)),
-                    )
-                )
-            room_cost = sum((r.nightly_rate for r in rooms), Decimal(0)) * h.nights
-            if o.market_rate is not None:
-                savings += (
-                    sum(
-                        (max(Decimal(0), o.market_rate - r.nightly_rate) for r in rooms), Decimal(0)
-                    )
-                    * h.nights
-                )
+        start = cursor[pl.type]
+        gids = t.group_ids[start : start + pl.count]
+        cursor[pl.type] = start + pl.count
+        # groups of a type share their needs: match them to the placement's rooms once
+        first = by_id[gids[0]]
+        specs = list(pl.rooms)
+        rooms = []
+        for need in sorted(
+            first.needs, key=lambda n: (not n.accessible, -max(1, n.occupants), n.room_type.value)
+        ):
+            rc = problem.classes[specs.pop(0)]
+            rooms.append(
+                AssignedRoom(rc.room_type, need.room_type, need.occupants, rc.accessible, rc.price)
+            )
+        room_tuple = tuple(rooms)
+        room_cost = _money(sum((r.nightly_rate for r in rooms), Decimal(0)) * h.nights)
+        if o.market_rate is not None:
+            market = o.market_rate
+            saved = sum((max(Decimal(0), market - r.nightly_rate) for r in rooms), Decimal(0))
+            savings += saved * h.nights * len(gids)
+        for gid in gids:
             assignments.append(
                 Assignment(
                     group_id=gid,
                     tier=t.tier,
-                    passengers=g.passengers,
+                    passengers=t.passengers,
                     hotel_urn=o.hotel_urn,
                     offer_urn=o.urn,
                     vendor=o.vendor,
-                    rooms=tuple(rooms),
+                    rooms=room_tuple,
                     nights=h.nights,
-                    room_cost=_money(room_cost),
+                    room_cost=room_cost,
                     distance_km=h.distance_km,
                     priority=t.priority,
                 )
             )
-            chosen[f"{t.tier.value}|{o.urn}"] += 1
+        chosen[f"{t.tier.value}|{o.urn}"] += len(gids)
+    queue = {t.index: t.group_ids[cursor[t.index] :] for t in problem.types}
     leftovers = list(unassigned)
     for t in problem.types:
         for gid in queue[t.index]:

@@ -230,7 +230,7 @@ class _State:
         self.restore(best[1])
 
     def construct(
-        self, price: dict[tuple[int, bool], float] | None = None, global_exact: bool = True
+        self, price: dict[tuple[int, bool], float] | None = None, global_exact: bool = False
     ) -> None:
         p = self.p
 
