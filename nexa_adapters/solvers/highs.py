@@ -40,9 +40,17 @@ class HighsSolver:
         self.threads = threads
 
     def solve(
-        self, problem: AllocationProblem, *, time_limit_s: float | None = None
+        self,
+        problem: AllocationProblem,
+        *,
+        time_limit_s: float | None = None,
+        coverage_at_least: float | None = None,
     ) -> SolverResult:
-        """Optimal placements (or the best found within ``time_limit_s``, per stage)."""
+        """Optimal placements (or the best found within ``time_limit_s``, per stage).
+
+        With ``coverage_at_least`` stage 1 is skipped: the result is the cheapest plan
+        covering at least that much (how the benchmark prices another solver's coverage).
+        """
         try:
             import highspy
         except ImportError as exc:  # pragma: no cover - optional extra
@@ -50,7 +58,7 @@ class HighsSolver:
         started = time.perf_counter()
         p = problem
         inf = highspy.kHighsInf
-        h = highspy.Highs()
+        h = highspy.Highs()  # type: ignore[no-untyped-call]
         h.setOptionValue("output_flag", False)
         h.setOptionValue("threads", self.threads)
         h.setOptionValue("mip_rel_gap", self.mip_rel_gap)
@@ -89,8 +97,8 @@ class HighsSolver:
         for (k, hh), xi in x.items():
             t = p.types[k]
             m: dict[tuple[Tier, int, bool], int] = defaultdict(int)
-            for n in t.needs:
-                m[(t.tier, n.occupants, n.accessible)] += 1
+            for need in t.needs:
+                m[(t.tier, need.occupants, need.accessible)] += 1
             for j, cnt in m.items():
                 need_count[(hh, j)].append((xi, cnt))
         z: dict[tuple[int, tuple[Tier, int, bool], int], int] = {}
@@ -110,9 +118,9 @@ class HighsSolver:
         v: dict[tuple[int, Tier], int] = {}
         if p.separate_tiers_by_hotel:
             for k, hh in x:
-                key = (hh, p.types[k].tier)
-                if key not in v:
-                    v[key] = col(0, 1, 0.0, 0.0)
+                vkey = (hh, p.types[k].tier)
+                if vkey not in v:
+                    v[vkey] = col(0, 1, 0.0, 0.0)
 
         rows_lb: list[float] = []
         rows_ub: list[float] = []
@@ -192,11 +200,14 @@ class HighsSolver:
                 np.array(integer, dtype=np.int32),
                 np.array([highspy.HighsVarType.kInteger] * len(integer)),
             )
-        h.run()
-        status1 = h.modelStatusToString(h.getModelStatus())
+        if coverage_at_least is None:
+            h.run()
+            status1 = h.modelStatusToString(h.getModelStatus())
+        else:
+            status1 = "given"
         info: Any = h.getInfo()
         sol = list(h.getSolution().col_value)
-        if not sol:
+        if coverage_at_least is None and not sol:
             return SolverResult(
                 self.name,
                 (),
@@ -205,9 +216,12 @@ class HighsSolver:
                 status=f"stage1:{status1}",
                 wall_s=time.perf_counter() - started,
             )
-        best_cov = -float(h.getInfo().objective_function_value)
-        bound = -float(info.mip_dual_bound) if n else 0.0
-        optimal1 = status1 == "Optimal"
+        if coverage_at_least is None:
+            best_cov = -float(h.getInfo().objective_function_value)
+            bound: float | None = -float(info.mip_dual_bound) if n else 0.0
+            optimal1 = status1 == "Optimal"
+        else:
+            best_cov, bound, optimal1 = coverage_at_least, None, True
         # stage 2: keep the coverage, minimise the cost
         cov_row = [(xi, p.types[k].weight) for (k, _), xi in x.items()]
         h.addRow(
@@ -218,7 +232,8 @@ class HighsSolver:
             np.array([c for _, c in cov_row], dtype=np.float64),
         )
         h.changeColsCost(n, np.arange(n, dtype=np.int32), np.array(stage2_cost, dtype=np.float64))
-        h.setSolution(h.getSolution())
+        if sol:
+            h.setSolution(h.getSolution())
         if time_limit_s is not None:
             h.setOptionValue("time_limit", float(time_limit_s))
         h.run()

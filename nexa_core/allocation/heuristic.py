@@ -16,6 +16,7 @@
 
 from __future__ import annotations
 
+import random
 import time
 from collections import defaultdict
 
@@ -46,6 +47,9 @@ class _State:
         self.work = 0
         self.work_limit = 10**12
         self.repair_work = 10**12
+        self.rr_rounds = 0
+        self.rr_iterations = 0
+        self.seed = 7
         self.type_order: list[int] = []
         self.order: list[list[int]] = []
         self.est: list[dict[int, float]] = []
@@ -148,9 +152,11 @@ class _State:
         return rooms
 
     def place_anywhere(self, k: int, avoid: int = -1) -> int:
+        fail = self.fail
+        version = self.version
         for exact in (True, False):
             for h in self.order[k]:
-                if h == avoid:
+                if h == avoid or fail.get((k, h, exact)) == version[h]:
                     continue
                 rooms = self.fit(k, h, exact)
                 if rooms is not None:
@@ -215,6 +221,10 @@ class _State:
                 self.reset()
             self.construct(price)
             self.repair(self.repair_work)
+            rng = random.Random(self.seed)
+            for _ in range(self.rr_rounds):
+                self.ruin_recreate(self.rr_iterations, rng)
+                self.repair(self.repair_work // 4)
             cov = self.coverage()
             if best is None or cov > best[0] + _EPS:
                 best = (cov, self.snapshot())
@@ -278,6 +288,49 @@ class _State:
                     improved = True
             if not improved:
                 break
+
+    def ruin_recreate(self, iterations: int, rng: random.Random, hotels: int = 3) -> None:
+        """Empty a few random used hotels and refill them with the groups still unplaced
+        (noisy density order); keep the change unless coverage drops."""
+        p = self.p
+        beds = [sum(n.occupants for n in t.needs) or 1 for t in p.types]
+        for _ in range(iterations):
+            if self.late() or not any(self.left):
+                return
+            used = [h for h in range(len(p.hotels)) if self.load[h] > 0]
+            if not used:
+                return
+            ruined = rng.sample(used, min(hotels, len(used)))
+            before = self.coverage()
+            removed: list[tuple[int, int, tuple[int, ...]]] = []
+            for h in ruined:
+                for k, n in list(self.at_hotel[h].items()):
+                    for _ in range(n):
+                        removed.append((k, h, self.remove(k, h)))
+            noise = [rng.uniform(0.7, 1.3) for _ in p.types]
+            order = sorted(
+                self.type_order, key=lambda k: (-p.types[k].weight / beds[k] * noise[k], k)
+            )
+            added: list[tuple[int, int]] = []
+            for exact in (True, False):
+                for k in order:
+                    if not self.left[k]:
+                        continue
+                    est = self.est[k]
+                    for h in sorted((h for h in ruined if h in est), key=est.__getitem__):
+                        while self.left[k] > 0:
+                            rooms = self.fit(k, h, exact)
+                            if rooms is None:
+                                break
+                            self.add(k, h, rooms)
+                            added.append((k, h))
+                        if not self.left[k]:
+                            break
+            if self.coverage() + _EPS < before:
+                for k, h in reversed(added):
+                    self.remove(k, h)
+                for k, h, rooms in reversed(removed):
+                    self._restore(k, h, rooms)
 
     def _missing(self, k: int, h: int) -> set[int]:
         """Room classes at ``h`` that would serve the needs of ``k`` that find no room."""
@@ -436,7 +489,7 @@ class _State:
         for h in used:
             if self.late():
                 break
-            if self.load[h] == 0 or self.load[h] > 40:
+            if self.load[h] == 0 or self.load[h] > 12:
                 continue
             before = 0.0
             taken: list[tuple[int, tuple[int, ...]]] = []
@@ -509,7 +562,11 @@ class GreedyRepairSolver:
         improve: bool = True,
         rounds: int = 1,
         repair_work: int = 1_000_000,
+        rr_rounds: int = 1,
+        rr_iterations: int = 300,
     ) -> None:
+        self.rr_rounds = rr_rounds
+        self.rr_iterations = rr_iterations
         self.repair_work = repair_work
         self.repair = repair
         self.rounds = rounds
@@ -523,6 +580,8 @@ class GreedyRepairSolver:
         deadline = started + (time_limit_s if time_limit_s is not None else 1e9)
         st = _State(problem, deadline)
         st.repair_work = self.repair_work
+        st.rr_rounds = self.rr_rounds
+        st.rr_iterations = self.rr_iterations
         if self.repair:
             st.construct_priced(self.rounds)
         else:
