@@ -41,6 +41,8 @@ class _State:
         self._prefs: dict[tuple[int, int], tuple[tuple[tuple[int, ...], ...], ...]] = {}
         self._need_prefs: dict[tuple[Tier, int, bool, int], tuple[tuple[int, ...], ...]] = {}
         self.version = [0] * len(p.hotels)
+        self.weights = [t.weight for t in p.types]
+        self.cov = 0.0
         self.fail: dict[tuple[int, int, bool], int] = {}
         self.evict_fail: dict[tuple[int, int], int] = {}
         self.budget = 6.0
@@ -132,6 +134,7 @@ class _State:
         return tuple(taken)
 
     def add(self, k: int, h: int, rooms: tuple[int, ...]) -> None:
+        self.cov += self.weights[k]
         self.placed[(k, h)].append(rooms)
         self.left[k] -= 1
         self.at_hotel[h][k] += 1
@@ -140,6 +143,7 @@ class _State:
 
     def remove(self, k: int, h: int) -> tuple[int, ...]:
         rooms = self.placed[(k, h)].pop()
+        self.cov -= self.weights[k]
         for r in rooms:
             self.rem[r] += 1
         self.left[k] += 1
@@ -179,6 +183,7 @@ class _State:
         self.version = [0] * len(p.hotels)
         self.fail = {}
         self.evict_fail = {}
+        self.cov = 0.0
 
     def snapshot(self) -> tuple[object, ...]:
         return (
@@ -189,10 +194,11 @@ class _State:
             list(self.load),
             [defaultdict(int, d) for d in self.tier_load],
             list(self.type_order),
+            self.cov,
         )
 
     def restore(self, snap: tuple[object, ...]) -> None:
-        rem, left, placed, at_hotel, load, tier_load, order = snap
+        rem, left, placed, at_hotel, load, tier_load, order, cov = snap
         self.rem = list(rem)  # type: ignore[call-overload]
         self.left = list(left)  # type: ignore[call-overload]
         self.placed = defaultdict(list, {k: list(v) for k, v in placed.items()})  # type: ignore[attr-defined]
@@ -200,12 +206,13 @@ class _State:
         self.load = list(load)  # type: ignore[call-overload]
         self.tier_load = [defaultdict(int, d) for d in tier_load]  # type: ignore[attr-defined]
         self.type_order = list(order)  # type: ignore[call-overload]
+        self.cov = float(cov)  # type: ignore[arg-type]
         self.version = [0] * len(self.p.hotels)
         self.fail = {}
         self.evict_fail = {}
 
     def coverage(self) -> float:
-        return sum(t.weight * (t.count - self.left[t.index]) for t in self.p.types)
+        return self.cov
 
     def construct_priced(self, rounds: int) -> None:
         """Run the greedy under room-class prices that adapt to observed scarcity and
@@ -480,7 +487,10 @@ class _State:
         self.add(k, best[1], got)
         return True
 
-    def _close_hotels(self) -> bool:
+    def _close_hotels(self, max_load: int = 16) -> bool:
+        """Close lightly used hotels: move their groups to hotels already in use; groups
+        that find no room may be replaced by unplaced groups of at least the same total
+        weight (coverage never drops). Kept only when the total cost falls."""
         p = self.p
         closed = False
         used = sorted(
@@ -489,8 +499,9 @@ class _State:
         for h in used:
             if self.late():
                 break
-            if self.load[h] == 0 or self.load[h] > 12:
+            if self.load[h] == 0 or self.load[h] > max_load:
                 continue
+            before_cov = self.coverage()
             before = 0.0
             taken: list[tuple[int, tuple[int, ...]]] = []
             for k, n in list(self.at_hotel[h].items()):
@@ -500,23 +511,25 @@ class _State:
                     taken.append((k, self.remove(k, h)))
             after = 0.0
             moved: list[tuple[int, int]] = []
-            ok = True
-            for k, _ in taken:
-                best_h = -1
-                for h2 in self.order[k]:
-                    if h2 == h or self.load[h2] == 0:
-                        continue
-                    got = self.fit(k, h2, False)
-                    if got is not None:
-                        self.add(k, h2, got)
-                        best_h = h2
-                        after += self._copy_cost(k, h2, got)
+            for k, _ in sorted(taken, key=lambda e: -p.types[e[0]].weight):
+                got_h = self._place_in_used(k, h)
+                if got_h >= 0:
+                    rooms = self.placed[(k, got_h)][-1]
+                    after += self._copy_cost(k, got_h, rooms)
+                    moved.append((k, got_h))
+            if self.coverage() + _EPS < before_cov:
+                # refill the lost weight with unplaced groups, in density order
+                for k in self.type_order:
+                    if self.coverage() + _EPS >= before_cov:
                         break
-                if best_h < 0:
-                    ok = False
-                    break
-                moved.append((k, best_h))
-            if ok and after + _EPS < before + p.fixed_cost:
+                    while self.left[k] > 0 and self.coverage() + _EPS < before_cov:
+                        got_h = self._place_in_used(k, h)
+                        if got_h < 0:
+                            break
+                        rooms = self.placed[(k, got_h)][-1]
+                        after += self._copy_cost(k, got_h, rooms)
+                        moved.append((k, got_h))
+            if self.coverage() + _EPS >= before_cov and after + _EPS < before + p.fixed_cost:
                 closed = True
                 continue
             for k, h2 in reversed(moved):
@@ -524,6 +537,20 @@ class _State:
             for k, rooms in reversed(taken):
                 self._restore(k, h, rooms)
         return closed
+
+    def _place_in_used(self, k: int, avoid: int) -> int:
+        """Place one group of type ``k`` in the cheapest hotel already in use (not
+        ``avoid``); the hotel, or -1."""
+        fail = self.fail
+        version = self.version
+        for h2 in self.order[k]:
+            if h2 == avoid or self.load[h2] == 0 or fail.get((k, h2, False)) == version[h2]:
+                continue
+            got = self.fit(k, h2, False)
+            if got is not None:
+                self.add(k, h2, got)
+                return h2
+        return -1
 
     def result(self, name: str, started: float) -> SolverResult:
         p = self.p
