@@ -7,7 +7,6 @@ from typing import Annotated, Any
 import typer
 
 from nexa_cli._common import emit, handle_errors, read_document
-from nexa_core.errors import InvalidInputError
 
 
 def _human(doc: dict[str, Any]) -> str:
@@ -61,35 +60,21 @@ def allocate_command(
     from nexa_adapters.documents.manifest import parse_manifest
     from nexa_adapters.documents.policy import parse_policy
     from nexa_adapters.sandbox.inventory import airport as lookup_airport
-    from nexa_core.allocation import GroupDemand, allocate, plan_document
+    from nexa_core.allocation import allocate_groups, plan_document
     from nexa_core.hotels import dedup_offers
-    from nexa_core.rooming import plan_rooms
 
     m = parse_manifest(read_document(manifest))
     offers = dedup_offers(parse_inventory(read_document(inventory))).offers
     pol = parse_policy(read_document(policy))
-    groups = []
-    review: list[dict[str, str]] = []
-    for g in m.groups:
-        try:
-            needs = tuple(plan_rooms(g, pol))
-        except InvalidInputError as exc:
-            review.append({"groupId": g.group_id, "reason": f"ROOMING: {exc}"})
-            needs = ()
-        groups.append(GroupDemand.from_group(g, needs))
     solver = None
     if exact:
         from nexa_adapters.solvers.highs import HighsSolver
 
         solver = HighsSolver()
-    plan = allocate(
-        groups, offers, pol, lookup_airport(m.airport_urn.id), nights=nights, solver=solver
+    plan = allocate_groups(
+        m.groups, offers, pol, lookup_airport(m.airport_urn.id), nights=nights, solver=solver
     )
     doc = plan_document(plan)
-    if review:
-        reasons = {r["groupId"]: r["reason"] for r in review}
-        for u in doc["unassigned"]:
-            u["reason"] = reasons.get(u["groupId"], u["reason"])
     emit(doc, as_json=as_json, human=_human)
 
 

@@ -5,7 +5,12 @@ Entry point: :func:`allocate` (pure, deterministic). The default solver is
 :class:`Solver` port (``nexa_adapters.solvers.highs``).
 """
 
-from nexa_core.allocation.engine import allocate, build_problem, plan_from_result
+from nexa_core.allocation.engine import (
+    allocate,
+    allocate_groups,
+    build_problem,
+    plan_from_result,
+)
 from nexa_core.allocation.heuristic import GreedyRepairSolver
 from nexa_core.allocation.model import (
     AllocationOptions,
@@ -52,6 +57,7 @@ __all__ = [
     "UnassignedGroup",
     "Violation",
     "allocate",
+    "allocate_groups",
     "build_problem",
     "gate",
     "plan_document",

@@ -33,11 +33,11 @@ from nexa_core.allocation.problem import (
 )
 from nexa_core.allocation.ranking import rank_offers, usable_rate_cap
 from nexa_core.errors import InvalidInputError
-from nexa_core.model import HotelOffer, RoomType, Tier
+from nexa_core.model import HotelOffer, PassengerGroup, RoomType, Tier
 from nexa_core.model.case import Airport
 from nexa_core.policy import Policy
 
-__all__ = ["allocate", "build_problem", "plan_from_result"]
+__all__ = ["allocate", "allocate_groups", "build_problem", "plan_from_result"]
 
 _CENT = Decimal("0.01")
 
@@ -339,3 +339,49 @@ def allocate(
     return plan_from_result(
         airport.iata, groups, problem, candidates, unassigned, result, policy, options
     )
+
+
+def allocate_groups(
+    groups: Sequence[PassengerGroup],
+    offers: Sequence[HotelOffer],
+    policy: Policy,
+    airport: Airport,
+    *,
+    nights: int | None = None,
+    options: AllocationOptions = AllocationOptions(),
+    solver: Solver | None = None,
+    time_limit_s: float | None = None,
+) -> AllocationPlan:
+    """Rooming (:func:`nexa_core.rooming.plan_rooms`) then :func:`allocate`.
+
+    A group that cannot room by the rules (e.g. children without an adult) is not placed;
+    its unassigned reason starts with ``ROOMING:`` so the caller can open a review item.
+    """
+    from nexa_core.rooming import plan_rooms
+
+    demands: list[GroupDemand] = []
+    rooming_failed: dict[str, str] = {}
+    for g in groups:
+        try:
+            needs = tuple(plan_rooms(g, policy))
+        except InvalidInputError as exc:
+            rooming_failed[g.group_id] = f"ROOMING: {exc}"
+            needs = ()
+        demands.append(GroupDemand.from_group(g, needs))
+    plan = allocate(
+        demands,
+        offers,
+        policy,
+        airport,
+        nights=nights,
+        options=options,
+        solver=solver,
+        time_limit_s=time_limit_s,
+    )
+    if not rooming_failed:
+        return plan
+    unassigned = tuple(
+        attrs.evolve(u, reason=rooming_failed[u.group_id]) if u.group_id in rooming_failed else u
+        for u in plan.unassigned
+    )
+    return attrs.evolve(plan, unassigned=unassigned)

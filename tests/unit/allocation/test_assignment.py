@@ -201,3 +201,28 @@ def test_default_solver_is_close_to_the_exact_optimum() -> None:
     assert heur.coverage >= 0.97 * exact.coverage
     exact_plan = allocate(c.groups, c.offers, c.policy, AIRPORT, solver=HighsSolver())
     assert validate_plan(exact_plan, c.groups, c.offers, c.policy, AIRPORT) == []
+
+
+def test_allocate_groups_runs_rooming_and_flags_groups_that_cannot_room() -> None:
+    from nexa_core.allocation import allocate_groups
+    from nexa_core.model import PassengerType
+    from nexa_core.testing.builders import make_group, make_passenger
+
+    family = make_group(
+        "FAM",
+        pnr="FAM001",
+        passengers=(
+            make_passenger("p-a"),
+            make_passenger("p-b"),
+            make_passenger("p-c", type=PassengerType.CHD),
+        ),
+    )
+    kids = make_group(
+        "KIDS", pnr="KID001", passengers=(make_passenger("p-k", type=PassengerType.CHD),)
+    )
+    offers = [offer("A", [(RoomType.TRP, 1, "120"), (RoomType.DBL, 2, "90")])]
+    plan = allocate_groups([family, kids], offers, POLICY, AIRPORT)
+    a = plan.assignment_for("FAM")
+    assert a is not None and [r.room_type for r in a.rooms] == [RoomType.TRP]
+    (u,) = plan.unassigned
+    assert u.group_id == "KIDS" and u.reason.startswith("ROOMING:")
