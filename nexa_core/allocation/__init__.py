@@ -5,8 +5,12 @@ Entry point: :func:`allocate` (pure, deterministic). The default solver is
 :class:`Solver` port (``nexa_adapters.solvers.highs``).
 """
 
-from nexa_core.allocation.engine import allocate, build_problem, plan_from_result
-from nexa_core.allocation.geo import haversine_km
+from nexa_core.allocation.engine import (
+    allocate,
+    allocate_groups,
+    build_problem,
+    plan_from_result,
+)
 from nexa_core.allocation.heuristic import GreedyRepairSolver
 from nexa_core.allocation.model import (
     AllocationOptions,
@@ -19,7 +23,6 @@ from nexa_core.allocation.model import (
     UnassignedGroup,
     Violation,
 )
-from nexa_core.allocation.needs import basic_room_needs
 from nexa_core.allocation.problem import (
     AllocationProblem,
     GroupType,
@@ -32,6 +35,7 @@ from nexa_core.allocation.problem import (
 )
 from nexa_core.allocation.ranking import gate, rank_offers
 from nexa_core.allocation.validate import validate_plan
+from nexa_core.allocation.wave import plan_document, record_wave, wave_key
 
 __all__ = [
     "AllocationOptions",
@@ -53,11 +57,13 @@ __all__ = [
     "UnassignedGroup",
     "Violation",
     "allocate",
-    "basic_room_needs",
+    "allocate_groups",
     "build_problem",
     "gate",
-    "haversine_km",
+    "plan_document",
     "plan_from_result",
     "rank_offers",
+    "record_wave",
     "validate_plan",
+    "wave_key",
 ]

@@ -9,6 +9,8 @@ from collections import defaultdict
 from collections.abc import Sequence
 from decimal import ROUND_HALF_UP, Decimal
 
+import attrs
+
 from nexa_core.allocation.heuristic import GreedyRepairSolver
 from nexa_core.allocation.model import (
     AllocationOptions,
@@ -31,11 +33,11 @@ from nexa_core.allocation.problem import (
 )
 from nexa_core.allocation.ranking import rank_offers, usable_rate_cap
 from nexa_core.errors import InvalidInputError
-from nexa_core.model import HotelOffer, RoomType, Tier
+from nexa_core.model import HotelOffer, PassengerGroup, RoomType, Tier
 from nexa_core.model.case import Airport
 from nexa_core.policy import Policy
 
-__all__ = ["allocate", "build_problem", "plan_from_result"]
+__all__ = ["allocate", "allocate_groups", "build_problem", "plan_from_result"]
 
 _CENT = Decimal("0.01")
 
@@ -100,14 +102,18 @@ def build_problem(
             merged.items(), key=lambda kv: (kv[0][0].capacity, kv[0][0].value, kv[0][1], kv[0][2])
         ):
             ids.append(len(classes))
-            classes.append(RoomClass(len(classes), h, rt, rt.capacity, acc, float(rate), n))
+            classes.append(RoomClass(len(classes), h, rt, rt.capacity, acc, float(rate), n, rate))
         hotels.append(
-            HotelNode(h, o, distance[oi], nights if nights is not None else max(1, o.nights), tuple(ids))
+            HotelNode(
+                h, o, distance[oi], nights if nights is not None else max(1, o.nights), tuple(ids)
+            )
         )
         node_of[oi] = h
 
     unassigned: list[UnassignedGroup] = []
-    buckets: dict[tuple[object, ...], list[GroupDemand]] = defaultdict(list)
+    buckets: dict[tuple[Tier, float, int, tuple[NeedSpec, ...]], list[GroupDemand]] = defaultdict(
+        list
+    )
     prio: dict[str, float] = {}
     for g in groups:
         p = policy.priority_for(g.tier, g.special_needs)
@@ -115,7 +121,9 @@ def build_problem(
         if g.mixed_tier:
             tiers_txt = ", ".join(sorted(t.value for t in g.tiers | {g.tier}))
             unassigned.append(
-                UnassignedGroup(g.group_id, g.tier, g.passengers, f"MIXED_TIER_GROUP: {tiers_txt}", p)
+                UnassignedGroup(
+                    g.group_id, g.tier, g.passengers, f"MIXED_TIER_GROUP: {tiers_txt}", p
+                )
             )
             continue
         if not g.needs:
@@ -124,7 +132,11 @@ def build_problem(
         if not eligible.get(g.tier):
             unassigned.append(
                 UnassignedGroup(
-                    g.group_id, g.tier, g.passengers, "NO_COMPLIANT_HOTEL: no offer passes the tier's policy", p
+                    g.group_id,
+                    g.tier,
+                    g.passengers,
+                    "NO_COMPLIANT_HOTEL: no offer passes the tier's policy",
+                    p,
                 )
             )
             continue
@@ -143,16 +155,16 @@ def build_problem(
         types.append(
             GroupType(
                 index=len(types),
-                tier=tier,  # type: ignore[arg-type]
-                priority=p,  # type: ignore[arg-type]
-                passengers=pax,  # type: ignore[arg-type]
-                needs=specs,  # type: ignore[arg-type]
+                tier=tier,
+                priority=p,
+                passengers=pax,
+                needs=specs,
                 group_ids=tuple(m.group_id for m in members),
-                hotels=tuple(node_of[i] for i in eligible[tier]),  # type: ignore[index]
+                hotels=tuple(node_of[i] for i in eligible[tier]),
             )
         )
     caps = tuple(
-        (t, None if (c := usable_rate_cap(policy, t)) is None else float(c)) for t in tiers
+        (t, None if (cap := usable_rate_cap(policy, t)) is None else float(cap)) for t in tiers
     )
     problem = AllocationProblem(
         hotels=tuple(hotels),
@@ -178,7 +190,7 @@ def plan_from_result(
 ) -> AllocationPlan:
     """Turn a solver's placements into group assignments, reasons and totals."""
     by_id = {g.group_id: g for g in groups}
-    queue: dict[int, list[str]] = {t.index: list(t.group_ids) for t in problem.types}
+    cursor: dict[int, int] = defaultdict(int)  # next unplaced group of each type
     assignments: list[Assignment] = []
     chosen: dict[str, int] = defaultdict(int)
     savings = Decimal(0)
@@ -186,43 +198,53 @@ def plan_from_result(
         t = problem.types[pl.type]
         h = problem.hotels[pl.hotel]
         o = h.offer
-        for _ in range(pl.count):
-            gid = queue[pl.type].pop(0)
-            g = by_id[gid]
-            rooms = []
-            # match the group's own needs (original order) to the placement's rooms
-            specs = list(zip(t.needs, pl.rooms, strict=True))
-            for need in sorted(g.needs, key=lambda n: (not n.accessible, -max(1, n.occupants), n.room_type.value)):
-                spec, r = specs.pop(0)
-                rc = problem.classes[r]
-                rooms.append(
-                    AssignedRoom(rc.room_type, need.room_type, need.occupants, rc.accessible, Decimal(str(rc.rate)))
-                )
-            room_cost = sum((r.nightly_rate for r in rooms), Decimal(0)) * h.nights
-            if o.market_rate is not None:
-                savings += sum((max(Decimal(0), o.market_rate - r.nightly_rate) for r in rooms), Decimal(0)) * h.nights
+        start = cursor[pl.type]
+        gids = t.group_ids[start : start + pl.count]
+        cursor[pl.type] = start + pl.count
+        # groups of a type share their needs: match them to the placement's rooms once
+        first = by_id[gids[0]]
+        specs = list(pl.rooms)
+        rooms = []
+        for need in sorted(
+            first.needs, key=lambda n: (not n.accessible, -max(1, n.occupants), n.room_type.value)
+        ):
+            rc = problem.classes[specs.pop(0)]
+            rooms.append(
+                AssignedRoom(rc.room_type, need.room_type, need.occupants, rc.accessible, rc.price)
+            )
+        room_tuple = tuple(rooms)
+        room_cost = _money(sum((r.nightly_rate for r in rooms), Decimal(0)) * h.nights)
+        if o.market_rate is not None:
+            market = o.market_rate
+            saved = sum((max(Decimal(0), market - r.nightly_rate) for r in rooms), Decimal(0))
+            savings += saved * h.nights * len(gids)
+        for gid in gids:
             assignments.append(
                 Assignment(
                     group_id=gid,
                     tier=t.tier,
-                    passengers=g.passengers,
+                    passengers=t.passengers,
                     hotel_urn=o.hotel_urn,
                     offer_urn=o.urn,
                     vendor=o.vendor,
-                    rooms=tuple(rooms),
+                    rooms=room_tuple,
                     nights=h.nights,
-                    room_cost=_money(room_cost),
+                    room_cost=room_cost,
                     distance_km=h.distance_km,
                     priority=t.priority,
                 )
             )
-            chosen[f"{t.tier.value}|{o.urn}"] += 1
+        chosen[f"{t.tier.value}|{o.urn}"] += len(gids)
+    queue = {t.index: t.group_ids[cursor[t.index] :] for t in problem.types}
     leftovers = list(unassigned)
     for t in problem.types:
         for gid in queue[t.index]:
             g = by_id[gid]
             if not any(
-                all(any(problem.usable(t, n, problem.classes[c]) for c in problem.hotels[h].classes) for n in t.needs)
+                all(
+                    any(problem.usable(t, n, problem.classes[c]) for c in problem.hotels[h].classes)
+                    for n in t.needs
+                )
                 for h in t.hotels
             ):
                 reason = "NO_FITTING_ROOM: no compliant hotel has rooms of the needed type or accessibility"
@@ -232,26 +254,29 @@ def plan_from_result(
     leftovers.sort(key=lambda u: u.group_id)
     assignments.sort(key=lambda a: a.group_id)
 
-    final_candidates = []
-    for c in candidates:
-        n = chosen.get(f"{c.tier.value}|{c.offer_urn}", 0)
-        if c.eligible:
-            reason = f"chosen: {n} group(s)" if n else "eligible: not needed by the optimal plan"
-            final_candidates.append(
-                Candidate(c.tier, c.hotel_urn, c.offer_urn, c.name, c.vendor, c.distance_km, c.cheapest_rate, True, c.score, reason, c.rank)
-            )
+    final_candidates: list[Candidate] = []
+    for cand in candidates:
+        n = chosen.get(f"{cand.tier.value}|{cand.offer_urn}", 0)
+        if cand.eligible:
+            why = f"chosen: {n} group(s)" if n else "eligible: not needed by the plan"
+            final_candidates.append(attrs.evolve(cand, reason=why))
         else:
-            final_candidates.append(c)
+            final_candidates.append(cand)
 
     currency = problem.hotels[0].offer.currency if problem.hotels else "USD"
     room_cost_total = sum((a.room_cost for a in assignments), Decimal(0))
     dist_cost = sum(
-        (options.distance_cost_per_passenger_km * a.passengers * Decimal(str(a.distance_km)) for a in assignments),
+        (
+            options.distance_cost_per_passenger_km * a.passengers * Decimal(str(a.distance_km))
+            for a in assignments
+        ),
         Decimal(0),
     )
     hotels_used = len({str(a.offer_urn) for a in assignments})
     fixed = options.fixed_cost_per_hotel * hotels_used
-    weighted_demand = sum(policy.priority_for(g.tier, g.special_needs) * g.passengers for g in groups)
+    weighted_demand = sum(
+        policy.priority_for(g.tier, g.special_needs) * g.passengers for g in groups
+    )
     totals = PlanTotals(
         groups=len(groups),
         groups_assigned=len(assignments),
@@ -311,4 +336,52 @@ def allocate(
         groups, offers, policy, airport.latitude, airport.longitude, nights=nights, options=options
     )
     result = (solver or GreedyRepairSolver()).solve(problem, time_limit_s=time_limit_s)
-    return plan_from_result(airport.iata, groups, problem, candidates, unassigned, result, policy, options)
+    return plan_from_result(
+        airport.iata, groups, problem, candidates, unassigned, result, policy, options
+    )
+
+
+def allocate_groups(
+    groups: Sequence[PassengerGroup],
+    offers: Sequence[HotelOffer],
+    policy: Policy,
+    airport: Airport,
+    *,
+    nights: int | None = None,
+    options: AllocationOptions = AllocationOptions(),
+    solver: Solver | None = None,
+    time_limit_s: float | None = None,
+) -> AllocationPlan:
+    """Rooming (:func:`nexa_core.rooming.plan_rooms`) then :func:`allocate`.
+
+    A group that cannot room by the rules (e.g. children without an adult) is not placed;
+    its unassigned reason starts with ``ROOMING:`` so the caller can open a review item.
+    """
+    from nexa_core.rooming import plan_rooms
+
+    demands: list[GroupDemand] = []
+    rooming_failed: dict[str, str] = {}
+    for g in groups:
+        try:
+            needs = tuple(plan_rooms(g, policy))
+        except InvalidInputError as exc:
+            rooming_failed[g.group_id] = f"ROOMING: {exc}"
+            needs = ()
+        demands.append(GroupDemand.from_group(g, needs))
+    plan = allocate(
+        demands,
+        offers,
+        policy,
+        airport,
+        nights=nights,
+        options=options,
+        solver=solver,
+        time_limit_s=time_limit_s,
+    )
+    if not rooming_failed:
+        return plan
+    unassigned = tuple(
+        attrs.evolve(u, reason=rooming_failed[u.group_id]) if u.group_id in rooming_failed else u
+        for u in plan.unassigned
+    )
+    return attrs.evolve(plan, unassigned=unassigned)

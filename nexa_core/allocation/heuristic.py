@@ -16,6 +16,7 @@
 
 from __future__ import annotations
 
+import random
 import time
 from collections import defaultdict
 
@@ -40,10 +41,18 @@ class _State:
         self._prefs: dict[tuple[int, int], tuple[tuple[tuple[int, ...], ...], ...]] = {}
         self._need_prefs: dict[tuple[Tier, int, bool, int], tuple[tuple[int, ...], ...]] = {}
         self.version = [0] * len(p.hotels)
+        self.weights = [t.weight for t in p.types]
+        self.cov = 0.0
         self.fail: dict[tuple[int, int, bool], int] = {}
+        self.evict_fail: dict[tuple[int, int], int] = {}
         self.budget = 6.0
         self.work = 0
         self.work_limit = 10**12
+        self.repair_work = 10**12
+        self.rr_rounds = 0
+        self.rr_iterations = 0
+        self.seed = 7
+        self.type_order: list[int] = []
         self.order: list[list[int]] = []
         self.est: list[dict[int, float]] = []
         self._build_orders()
@@ -125,6 +134,7 @@ class _State:
         return tuple(taken)
 
     def add(self, k: int, h: int, rooms: tuple[int, ...]) -> None:
+        self.cov += self.weights[k]
         self.placed[(k, h)].append(rooms)
         self.left[k] -= 1
         self.at_hotel[h][k] += 1
@@ -133,6 +143,7 @@ class _State:
 
     def remove(self, k: int, h: int) -> tuple[int, ...]:
         rooms = self.placed[(k, h)].pop()
+        self.cov -= self.weights[k]
         for r in rooms:
             self.rem[r] += 1
         self.left[k] += 1
@@ -145,9 +156,11 @@ class _State:
         return rooms
 
     def place_anywhere(self, k: int, avoid: int = -1) -> int:
+        fail = self.fail
+        version = self.version
         for exact in (True, False):
             for h in self.order[k]:
-                if h == avoid:
+                if h == avoid or fail.get((k, h, exact)) == version[h]:
                     continue
                 rooms = self.fit(k, h, exact)
                 if rooms is not None:
@@ -169,6 +182,8 @@ class _State:
         self.tier_load = [defaultdict(int) for _ in p.hotels]
         self.version = [0] * len(p.hotels)
         self.fail = {}
+        self.evict_fail = {}
+        self.cov = 0.0
 
     def snapshot(self) -> tuple[object, ...]:
         return (
@@ -179,10 +194,11 @@ class _State:
             list(self.load),
             [defaultdict(int, d) for d in self.tier_load],
             list(self.type_order),
+            self.cov,
         )
 
     def restore(self, snap: tuple[object, ...]) -> None:
-        rem, left, placed, at_hotel, load, tier_load, order = snap
+        rem, left, placed, at_hotel, load, tier_load, order, cov = snap
         self.rem = list(rem)  # type: ignore[call-overload]
         self.left = list(left)  # type: ignore[call-overload]
         self.placed = defaultdict(list, {k: list(v) for k, v in placed.items()})  # type: ignore[attr-defined]
@@ -190,11 +206,13 @@ class _State:
         self.load = list(load)  # type: ignore[call-overload]
         self.tier_load = [defaultdict(int, d) for d in tier_load]  # type: ignore[attr-defined]
         self.type_order = list(order)  # type: ignore[call-overload]
+        self.cov = float(cov)  # type: ignore[arg-type]
         self.version = [0] * len(self.p.hotels)
         self.fail = {}
+        self.evict_fail = {}
 
     def coverage(self) -> float:
-        return sum(t.weight * (t.count - self.left[t.index]) for t in self.p.types)
+        return self.cov
 
     def construct_priced(self, rounds: int) -> None:
         """Run the greedy under room-class prices that adapt to observed scarcity and
@@ -210,6 +228,10 @@ class _State:
                 self.reset()
             self.construct(price)
             self.repair(self.repair_work)
+            rng = random.Random(self.seed)
+            for _ in range(self.rr_rounds):
+                self.ruin_recreate(self.rr_iterations, rng)
+                self.repair(self.repair_work // 4)
             cov = self.coverage()
             if best is None or cov > best[0] + _EPS:
                 best = (cov, self.snapshot())
@@ -225,7 +247,7 @@ class _State:
         self.restore(best[1])
 
     def construct(
-        self, price: dict[tuple[int, bool], float] | None = None, global_exact: bool = True
+        self, price: dict[tuple[int, bool], float] | None = None, global_exact: bool = False
     ) -> None:
         p = self.p
 
@@ -274,45 +296,119 @@ class _State:
             if not improved:
                 break
 
-    def _repair_once(self, k: int, weight: float) -> bool:
+    def ruin_recreate(self, iterations: int, rng: random.Random, hotels: int = 3) -> None:
+        """Empty a few random used hotels and refill them with the groups still unplaced
+        (noisy density order); keep the change unless coverage drops."""
         p = self.p
-        usable_by_k: set[int] = set()
-        for h in self.order[k]:
-            for _, anyfit in self.prefs(k, h):
-                usable_by_k.update(anyfit)
+        beds = [sum(n.occupants for n in t.needs) or 1 for t in p.types]
+        for _ in range(iterations):
+            if self.late() or not any(self.left):
+                return
+            used = [h for h in range(len(p.hotels)) if self.load[h] > 0]
+            if not used:
+                return
+            ruined = rng.sample(used, min(hotels, len(used)))
+            before = self.coverage()
+            removed: list[tuple[int, int, tuple[int, ...]]] = []
+            for h in ruined:
+                for k, n in list(self.at_hotel[h].items()):
+                    for _ in range(n):
+                        removed.append((k, h, self.remove(k, h)))
+            noise = [rng.uniform(0.7, 1.3) for _ in p.types]
+            order = sorted(
+                self.type_order, key=lambda k: (-p.types[k].weight / beds[k] * noise[k], k)
+            )
+            added: list[tuple[int, int]] = []
+            for exact in (True, False):
+                for k in order:
+                    if not self.left[k]:
+                        continue
+                    est = self.est[k]
+                    for h in sorted((h for h in ruined if h in est), key=est.__getitem__):
+                        while self.left[k] > 0:
+                            rooms = self.fit(k, h, exact)
+                            if rooms is None:
+                                break
+                            self.add(k, h, rooms)
+                            added.append((k, h))
+                        if not self.left[k]:
+                            break
+            if self.coverage() + _EPS < before:
+                for k, h in reversed(added):
+                    self.remove(k, h)
+                for k, h, rooms in reversed(removed):
+                    self._restore(k, h, rooms)
+
+    def _missing(self, k: int, h: int) -> set[int]:
+        """Room classes at ``h`` that would serve the needs of ``k`` that find no room."""
+        rem = self.rem
+        taken: list[int] = []
+        missing: set[int] = set()
+        for _, anyfit in self.prefs(k, h):
+            for r in anyfit:
+                if rem[r] > 0:
+                    rem[r] -= 1
+                    taken.append(r)
+                    break
+            else:
+                missing.update(anyfit)
+        for r in taken:
+            rem[r] += 1
+        return missing
+
+    def _repair_once(self, k: int, weight: float) -> bool:
+        """Place one more group of type ``k`` by evicting lighter groups at some hotel
+        and re-placing them (first at the same hotel, then anywhere)."""
+        p = self.p
         for h in self.order[k]:
             rooms = self.fit(k, h, False)
             if rooms is not None:
                 self.add(k, h, rooms)
                 return True
-            victims = sorted(
-                (k2 for k2 in self.at_hotel[h] if k2 != k),
-                key=lambda k2: (p.types[k2].weight, k2),
-            )
+            if self.evict_fail.get((k, h)) == self.version[h]:
+                continue
             evicted: list[tuple[int, tuple[int, ...]]] = []
             lost = 0.0
             fitted: tuple[int, ...] | None = None
-            for k2 in victims:
-                while self.at_hotel[h].get(k2, 0) > 0 and lost + p.types[k2].weight < self.budget * weight:
+            while True:
+                missing = self._missing(k, h)
+                best: tuple[float, int] | None = None
+                for k2 in self.at_hotel[h]:
+                    if k2 == k:
+                        continue
                     last = self.placed[(k2, h)][-1]
-                    if not any(r in usable_by_k for r in last):
-                        break
-                    evicted.append((k2, self.remove(k2, h)))
-                    lost += p.types[k2].weight
-                    fitted = self.fit(k, h, False)
-                    if fitted is not None:
-                        break
+                    hits = sum(1 for r in last if r in missing)
+                    if not hits:
+                        continue
+                    score = p.types[k2].weight / hits
+                    if best is None or (score, k2) < best:
+                        best = (score, k2)
+                if best is None:
+                    break
+                k2 = best[1]
+                if lost + p.types[k2].weight >= self.budget * weight:
+                    break
+                evicted.append((k2, self.remove(k2, h)))
+                lost += p.types[k2].weight
+                self.work += 1
+                fitted = self.fit(k, h, False)
                 if fitted is not None:
                     break
             if fitted is None:
                 for k2, rooms2 in reversed(evicted):
                     self._restore(k2, h, rooms2)
+                self.evict_fail[(k, h)] = self.version[h]
                 continue
             self.add(k, h, fitted)
             replaced: list[tuple[int, int]] = []
             lost = 0.0
-            for k2, _ in evicted:
-                h2 = self.place_anywhere(k2)
+            for k2, _ in sorted(evicted, key=lambda e: -p.types[e[0]].weight):
+                back = self.fit(k2, h, False)
+                if back is not None:
+                    self.add(k2, h, back)
+                    replaced.append((k2, h))
+                    continue
+                h2 = self.place_anywhere(k2, avoid=h)
                 if h2 < 0:
                     lost += p.types[k2].weight
                 else:
@@ -325,6 +421,7 @@ class _State:
             self.remove(k, h)
             for k2, rooms2 in reversed(evicted):
                 self._restore(k2, h, rooms2)
+            self.evict_fail[(k, h)] = self.version[h]
         return False
 
     def _restore(self, k: int, h: int, rooms: tuple[int, ...]) -> None:
@@ -340,7 +437,7 @@ class _State:
         failed: dict[tuple[int, int], int] = {}
         for _ in range(3):
             moved = False
-            for (k, h) in sorted(self.placed):
+            for k, h in sorted(self.placed):
                 for rooms in sorted(set(self.placed[(k, h)])):
                     # identical copies: keep moving them until one cannot improve
                     while rooms in self.placed[(k, h)] and not self.late():
@@ -390,15 +487,21 @@ class _State:
         self.add(k, best[1], got)
         return True
 
-    def _close_hotels(self) -> bool:
+    def _close_hotels(self, max_load: int = 16) -> bool:
+        """Close lightly used hotels: move their groups to hotels already in use; groups
+        that find no room may be replaced by unplaced groups of at least the same total
+        weight (coverage never drops). Kept only when the total cost falls."""
         p = self.p
         closed = False
-        used = sorted((h for h in range(len(p.hotels)) if self.load[h] > 0), key=lambda h: (self.load[h], h))
+        used = sorted(
+            (h for h in range(len(p.hotels)) if self.load[h] > 0), key=lambda h: (self.load[h], h)
+        )
         for h in used:
             if self.late():
                 break
-            if self.load[h] == 0 or self.load[h] > 40:
+            if self.load[h] == 0 or self.load[h] > max_load:
                 continue
+            before_cov = self.coverage()
             before = 0.0
             taken: list[tuple[int, tuple[int, ...]]] = []
             for k, n in list(self.at_hotel[h].items()):
@@ -408,23 +511,25 @@ class _State:
                     taken.append((k, self.remove(k, h)))
             after = 0.0
             moved: list[tuple[int, int]] = []
-            ok = True
-            for k, _ in taken:
-                best_h = -1
-                for h2 in self.order[k]:
-                    if h2 == h or self.load[h2] == 0:
-                        continue
-                    rooms = self.fit(k, h2, False)
-                    if rooms is not None:
-                        self.add(k, h2, rooms)
-                        best_h = h2
-                        after += self._copy_cost(k, h2, rooms)
+            for k, _ in sorted(taken, key=lambda e: -p.types[e[0]].weight):
+                got_h = self._place_in_used(k, h)
+                if got_h >= 0:
+                    rooms = self.placed[(k, got_h)][-1]
+                    after += self._copy_cost(k, got_h, rooms)
+                    moved.append((k, got_h))
+            if self.coverage() + _EPS < before_cov:
+                # refill the lost weight with unplaced groups, in density order
+                for k in self.type_order:
+                    if self.coverage() + _EPS >= before_cov:
                         break
-                if best_h < 0:
-                    ok = False
-                    break
-                moved.append((k, best_h))
-            if ok and after + _EPS < before + p.fixed_cost:
+                    while self.left[k] > 0 and self.coverage() + _EPS < before_cov:
+                        got_h = self._place_in_used(k, h)
+                        if got_h < 0:
+                            break
+                        rooms = self.placed[(k, got_h)][-1]
+                        after += self._copy_cost(k, got_h, rooms)
+                        moved.append((k, got_h))
+            if self.coverage() + _EPS >= before_cov and after + _EPS < before + p.fixed_cost:
                 closed = True
                 continue
             for k, h2 in reversed(moved):
@@ -432,6 +537,20 @@ class _State:
             for k, rooms in reversed(taken):
                 self._restore(k, h, rooms)
         return closed
+
+    def _place_in_used(self, k: int, avoid: int) -> int:
+        """Place one group of type ``k`` in the cheapest hotel already in use (not
+        ``avoid``); the hotel, or -1."""
+        fail = self.fail
+        version = self.version
+        for h2 in self.order[k]:
+            if h2 == avoid or self.load[h2] == 0 or fail.get((k, h2, False)) == version[h2]:
+                continue
+            got = self.fit(k, h2, False)
+            if got is not None:
+                self.add(k, h2, got)
+                return h2
+        return -1
 
     def result(self, name: str, started: float) -> SolverResult:
         p = self.p
@@ -469,19 +588,27 @@ class GreedyRepairSolver:
         repair: bool = True,
         improve: bool = True,
         rounds: int = 1,
-        repair_work: int = 400_000,
+        repair_work: int = 1_000_000,
+        rr_rounds: int = 1,
+        rr_iterations: int = 300,
     ) -> None:
+        self.rr_rounds = rr_rounds
+        self.rr_iterations = rr_iterations
         self.repair_work = repair_work
         self.repair = repair
         self.rounds = rounds
         self.improve = improve
 
-    def solve(self, problem: AllocationProblem, *, time_limit_s: float | None = None) -> SolverResult:
+    def solve(
+        self, problem: AllocationProblem, *, time_limit_s: float | None = None
+    ) -> SolverResult:
         """Construct, repair, improve; phases stop early past ``time_limit_s``."""
         started = time.perf_counter()
         deadline = started + (time_limit_s if time_limit_s is not None else 1e9)
         st = _State(problem, deadline)
         st.repair_work = self.repair_work
+        st.rr_rounds = self.rr_rounds
+        st.rr_iterations = self.rr_iterations
         if self.repair:
             st.construct_priced(self.rounds)
         else:

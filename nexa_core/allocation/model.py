@@ -16,8 +16,8 @@ from nexa_core.urn import Urn
 __all__ = [
     "AllocationOptions",
     "AllocationPlan",
-    "Assignment",
     "AssignedRoom",
+    "Assignment",
     "Candidate",
     "GroupDemand",
     "PlanTotals",
@@ -43,9 +43,7 @@ class GroupDemand:
 
     def __attrs_post_init__(self) -> None:
         if self.passengers <= 0:
-            raise InvalidInputError(
-                f"group {self.group_id} has no passengers", field="passengers"
-            )
+            raise InvalidInputError(f"group {self.group_id} has no passengers", field="passengers")
         for need in self.needs:
             if need.group_id != self.group_id:
                 raise InvalidInputError(
@@ -83,7 +81,9 @@ class AllocationOptions:
     never mix tiers in any case). ``nights`` defaults to each offer's own nights.
     """
 
-    distance_cost_per_passenger_km: Decimal = attrs.field(default=Decimal("0.50"), converter=to_decimal)
+    distance_cost_per_passenger_km: Decimal = attrs.field(
+        default=Decimal("0.50"), converter=to_decimal
+    )
     fixed_cost_per_hotel: Decimal = attrs.field(default=Decimal("150"), converter=to_decimal)
     separate_tiers_by_hotel: bool = False
     card_allowed: bool = False

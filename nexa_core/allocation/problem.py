@@ -9,6 +9,7 @@ heuristic place many identical groups at once.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from decimal import Decimal
 from typing import Protocol
 
 import attrs
@@ -38,6 +39,7 @@ class RoomClass:
     accessible: bool
     rate: float
     count: int
+    price: Decimal = Decimal(0)  # the exact nightly rate (``rate`` is its float for speed)
 
 
 @attrs.frozen
@@ -147,6 +149,8 @@ class Solver(Protocol):
 
     name: str
 
-    def solve(self, problem: AllocationProblem, *, time_limit_s: float | None = None) -> SolverResult:
+    def solve(
+        self, problem: AllocationProblem, *, time_limit_s: float | None = None
+    ) -> SolverResult:
         """Placements that respect capacity, eligibility and (if set) tier separation."""
         ...

@@ -15,8 +15,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 from decimal import Decimal
 
-from nexa_core.allocation.geo import haversine_km
 from nexa_core.allocation.model import AllocationOptions, Candidate
+from nexa_core.geo import haversine_km
 from nexa_core.model import HotelOffer, PaymentMode, Tier
 from nexa_core.policy import Policy
 
@@ -67,6 +67,9 @@ def gate(
     if not (offer.accepted_payments & payments):
         accepted = ", ".join(sorted(m.value for m in offer.accepted_payments))
         return f"filtered: accepts only {accepted or 'nothing'} which the policy does not allow"
+    tier_tags = {a for a in offer.amenities if a.startswith("tier:")}
+    if tier_tags and f"tier:{tier.value}" not in tier_tags:
+        return f"filtered: contract scope excludes {tier.value}"
     if offer.total_rooms == 0:
         return "filtered: no rooms available"
     cap = usable_rate_cap(policy, tier)

@@ -9,9 +9,9 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Sequence
 
-from nexa_core.allocation.geo import haversine_km
 from nexa_core.allocation.model import AllocationPlan, GroupDemand, Violation
 from nexa_core.allocation.ranking import allowed_payments, gate, usable_rate_cap
+from nexa_core.geo import haversine_km
 from nexa_core.model import HotelOffer, RoomType, Tier
 from nexa_core.model.case import Airport
 from nexa_core.policy import Policy
@@ -54,35 +54,59 @@ def validate_plan(
             out.append(Violation("SPLIT_PNR", f"group {gid} is both assigned and unassigned", gid))
     for g in groups:
         if g.group_id not in counted and g.group_id not in unassigned:
-            out.append(Violation("MISSING_GROUP", f"group {g.group_id} is not accounted for", g.group_id))
+            out.append(
+                Violation("MISSING_GROUP", f"group {g.group_id} is not accounted for", g.group_id)
+            )
 
     used: dict[tuple[str, RoomType, bool], int] = defaultdict(int)
     tiers_at: dict[str, set[Tier]] = defaultdict(set)
     for a in plan.assignments:
-        g = by_id.get(a.group_id)
-        if g is None:
-            out.append(Violation("UNKNOWN_GROUP", f"group {a.group_id} is not in the input", a.group_id))
+        found = by_id.get(a.group_id)
+        if found is None:
+            out.append(
+                Violation("UNKNOWN_GROUP", f"group {a.group_id} is not in the input", a.group_id)
+            )
             continue
+        g = found
         offer = by_offer.get(str(a.offer_urn))
         if offer is None:
             out.append(
-                Violation("POLICY", f"offer {a.offer_urn} is not among the offers", a.group_id, a.hotel_urn)
+                Violation(
+                    "POLICY",
+                    f"offer {a.offer_urn} is not among the offers",
+                    a.group_id,
+                    a.hotel_urn,
+                )
             )
             continue
         if g.mixed_tier:
-            out.append(Violation("TIER_SEPARATION", f"mixed-tier group {g.group_id} was placed", g.group_id))
+            out.append(
+                Violation(
+                    "TIER_SEPARATION", f"mixed-tier group {g.group_id} was placed", g.group_id
+                )
+            )
         if a.tier is not g.tier:
-            out.append(Violation("TIER_SEPARATION", f"group {g.group_id} placed as {a.tier}", g.group_id))
+            out.append(
+                Violation("TIER_SEPARATION", f"group {g.group_id} placed as {a.tier}", g.group_id)
+            )
         tiers_at[str(offer.urn)].add(g.tier)
         km = haversine_km(airport.latitude, airport.longitude, offer.latitude, offer.longitude)
         why = gate(offer, policy, g.tier, km, payments)
         if why is not None:
-            out.append(Violation("POLICY", f"{offer.name} for {g.tier}: {why}", g.group_id, offer.hotel_urn))
+            out.append(
+                Violation(
+                    "POLICY", f"{offer.name} for {g.tier}: {why}", g.group_id, offer.hotel_urn
+                )
+            )
         cap = usable_rate_cap(policy, g.tier)
         # rooms must serve needs one to one
         if len(a.rooms) != len(g.needs):
             out.append(
-                Violation("ROOM_FIT", f"group {g.group_id} needs {len(g.needs)} rooms, got {len(a.rooms)}", g.group_id)
+                Violation(
+                    "ROOM_FIT",
+                    f"group {g.group_id} needs {len(g.needs)} rooms, got {len(a.rooms)}",
+                    g.group_id,
+                )
             )
         needs = sorted(g.needs, key=lambda n: (not n.accessible, -n.occupants))
         rooms = list(a.rooms)
@@ -130,7 +154,9 @@ def validate_plan(
                         offer.hotel_urn,
                     )
                 )
-    for (urn, rt, acc), n in sorted(used.items(), key=lambda kv: (kv[0][0], kv[0][1].value, kv[0][2])):
+    for (urn, rt, acc), n in sorted(
+        used.items(), key=lambda kv: (kv[0][0], kv[0][1].value, kv[0][2])
+    ):
         offer = by_offer[urn]
         have = sum(r.count for r in offer.rooms if r.room_type is rt and r.accessible == acc)
         if n > have:

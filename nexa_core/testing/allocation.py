@@ -15,7 +15,6 @@ from decimal import Decimal
 import attrs
 
 from nexa_core.allocation.model import GroupDemand
-from nexa_core.allocation.needs import split_sizes
 from nexa_core.model import (
     HotelOffer,
     Money,
@@ -30,7 +29,7 @@ from nexa_core.model.case import Airport
 from nexa_core.policy import Policy, PolicyContext, TierConstraints
 from nexa_core.urn import Urn
 
-__all__ = ["Closure", "closure_policy", "synthetic_closure"]
+__all__ = ["Closure", "closure_policy", "split_sizes", "synthetic_closure"]
 
 _BY_OCC = {1: RoomType.SGL, 2: RoomType.DBL, 3: RoomType.TRP, 4: RoomType.QUAD}
 _TIERS = (
@@ -65,19 +64,43 @@ def closure_policy(currency: str = "USD") -> Policy:
         tiers=frozenset(Tier),
         constraints={
             Tier.ECONOMY: TierConstraints(
-                max_distance_km=35, max_nightly_rate=Money("175", currency),
+                max_distance_km=35,
+                max_nightly_rate=Money("175", currency),
                 excluded_chains=frozenset({"Budget Inns"}),
             ),
-            Tier.PREMIUM_ECONOMY: TierConstraints(min_stars=3, max_distance_km=30, max_nightly_rate=Money("190", currency)),
+            Tier.PREMIUM_ECONOMY: TierConstraints(
+                min_stars=3, max_distance_km=30, max_nightly_rate=Money("190", currency)
+            ),
             Tier.BUSINESS: TierConstraints(min_stars=4, max_distance_km=25),
-            Tier.FIRST: TierConstraints(min_stars=4, max_distance_km=25, required_amenities=frozenset({"wifi", "gym"})),
-            Tier.CREW: TierConstraints(min_stars=3, max_distance_km=20, required_amenities=frozenset({"wifi"})),
+            Tier.FIRST: TierConstraints(
+                min_stars=4,
+                max_distance_km=25,
+                required_amenities=frozenset({"WIFI", "FITNESS_CENTER"}),
+            ),
+            Tier.CREW: TierConstraints(
+                min_stars=3, max_distance_km=20, required_amenities=frozenset({"WIFI"})
+            ),
         },
     )
 
 
-def _needs(rng: random.Random, gid: str, tier: Tier, size: int) -> tuple[int, tuple[RoomNeed, ...], frozenset[SpecialNeed]]:
-    infants = sum(1 for _ in range(size - 1) if rng.random() < 0.05) if size > 1 and tier is Tier.ECONOMY else 0
+def split_sizes(beds: int) -> list[int]:
+    """Room sizes (occupants) for ``beds`` people in as few, balanced rooms as possible."""
+    if beds <= 0:
+        return []
+    rooms = -(-beds // 4)
+    base, extra = divmod(beds, rooms)
+    return [base + 1] * extra + [base] * (rooms - extra)
+
+
+def _needs(
+    rng: random.Random, gid: str, tier: Tier, size: int
+) -> tuple[int, tuple[RoomNeed, ...], frozenset[SpecialNeed]]:
+    infants = (
+        sum(1 for _ in range(size - 1) if rng.random() < 0.05)
+        if size > 1 and tier is Tier.ECONOMY
+        else 0
+    )
     beds = size - infants
     special: set[SpecialNeed] = set()
     for _ in range(size):
@@ -127,24 +150,49 @@ def synthetic_closure(
         km = rng.uniform(1.5, 40.0)
         ang = rng.uniform(0, 2 * math.pi)
         lat = airport.latitude + (km / 111.0) * math.cos(ang)
-        lon = airport.longitude + (km / (111.0 * math.cos(math.radians(airport.latitude)))) * math.sin(ang)
+        lon = airport.longitude + (
+            km / (111.0 * math.cos(math.radians(airport.latitude)))
+        ) * math.sin(ang)
         beds = max(4, int(bed_budget * shares[h] / norm))
         base = Decimal(40 + 30 * stars + rng.randint(-15, 25))
-        mix = {RoomType.SGL: 0.18, RoomType.DBL: 0.34, RoomType.TWN: 0.18, RoomType.TRP: 0.16, RoomType.QUAD: 0.14}
+        mix = {
+            RoomType.SGL: 0.18,
+            RoomType.DBL: 0.34,
+            RoomType.TWN: 0.18,
+            RoomType.TRP: 0.16,
+            RoomType.QUAD: 0.14,
+        }
         rooms = []
         for rt, share in mix.items():
             n = int(beds * share / rt.capacity + rng.random())
             if n:
-                factor = {1: Decimal("0.85"), 2: Decimal(1), 3: Decimal("1.25"), 4: Decimal("1.5")}[rt.capacity]
+                factor = {1: Decimal("0.85"), 2: Decimal(1), 3: Decimal("1.25"), 4: Decimal("1.5")}[
+                    rt.capacity
+                ]
                 rooms.append(RoomOffer(rt, n, (base * factor).quantize(Decimal(1)), False))
         if rng.random() < 0.7:  # accessible rooms: about 2-3 % of beds
-            rooms.append(RoomOffer(RoomType.DBL, max(1, int(beds * 0.012 + rng.random())), base, True))
+            rooms.append(
+                RoomOffer(RoomType.DBL, max(1, int(beds * 0.012 + rng.random())), base, True)
+            )
         if rng.random() < 0.3:
             rooms.append(
-                RoomOffer(RoomType.QUAD, max(1, int(beds * 0.003 + rng.random())), (base * Decimal("1.5")).quantize(Decimal(1)), True)
+                RoomOffer(
+                    RoomType.QUAD,
+                    max(1, int(beds * 0.003 + rng.random())),
+                    (base * Decimal("1.5")).quantize(Decimal(1)),
+                    True,
+                )
             )
-        amenities = frozenset(a for a in ("wifi", "gym", "breakfast", "shuttle") if rng.random() < 0.3 + 0.15 * stars)
-        pay = frozenset({PaymentMode.CARD}) if rng.random() < 0.05 else frozenset({PaymentMode.GUARANTEE, PaymentMode.CARD})
+        amenities = frozenset(
+            a
+            for a in ("WIFI", "FITNESS_CENTER", "FREE_BREAKFAST", "AIRPORT_SHUTTLE")
+            if rng.random() < 0.3 + 0.15 * stars
+        )
+        pay = (
+            frozenset({PaymentMode.CARD})
+            if rng.random() < 0.05
+            else frozenset({PaymentMode.GUARANTEE, PaymentMode.CARD})
+        )
         offers.append(
             HotelOffer(
                 urn=Urn("offer", f"bench-{h:04d}"),
