@@ -15,7 +15,7 @@ from typing import Any, Protocol
 import anyio
 import attrs
 
-from nexa_core.allocation import GroupDemand, allocate, basic_room_needs
+from nexa_core.allocation import allocate_groups
 from nexa_core.auth import Principal, Role, requires
 from nexa_core.errors import (
     ConflictError,
@@ -57,6 +57,7 @@ from nexa_core.ports import (
     IdGenerator,
     OperationalStore,
 )
+from nexa_core.rooming import plan_rooms
 from nexa_core.saga import (
     SUBCASE_BOOKING,
     SUBCASE_ROLLBACK,
@@ -160,7 +161,18 @@ def care_for(
 
 
 def _rooms_for(group: PassengerGroup, policy: Policy) -> int:
-    return len(basic_room_needs(group, policy))
+    try:
+        return len(plan_rooms(group, policy))
+    except InvalidInputError:  # rooming cannot place the group: allocation reports it
+        return 1
+
+
+def _unassigned_category(group: PassengerGroup, reason: str) -> ReviewCategory:
+    if reason.startswith("ROOMING:"):
+        return ReviewCategory.DATA_INCOMPLETE
+    if len(group.tiers) > 1 and "tier" in reason.lower():
+        return ReviewCategory.MIXED_TIER_GROUP
+    return ReviewCategory.ALLOCATION_FAILED
 
 
 PolicyResolver = Callable[[TenantContext, Case], Awaitable[Policy]]
@@ -537,18 +549,11 @@ class CaseOrchestrator:
             else await self._search(tenant, case, airport, plans, rooms)
         )
         nights = max((p.nights for p in plans), default=1) or 1
-        groups = [
-            GroupDemand(
-                s.group.group_id,
-                s.group.tier,
-                s.group.size,
-                basic_room_needs(s.group, policy),
-                frozenset(n for p in s.group.passengers for n in p.special_needs),
-                s.group.tiers,
-            )
-            for s in subs
-        ]
-        plan = allocate(groups, found, policy, airport, nights=nights) if found else None
+        plan = (
+            allocate_groups([s.group for s in subs], found, policy, airport, nights=nights)
+            if found
+            else None
+        )
         by_urn = {str(o.urn): o for o in found}
         assigned: dict[str, tuple[HotelOffer, ...]] = {}
         rooms_of: dict[str, list[str]] = {}
@@ -612,9 +617,7 @@ class CaseOrchestrator:
                 Urn("review", f"rv-{digest(wave.urn, sub.group.group_id)}"),
                 tenant.airline_urn,
                 case.urn,
-                ReviewCategory.MIXED_TIER_GROUP
-                if len(sub.group.tiers) > 1 and "tier" in reason.lower()
-                else ReviewCategory.ALLOCATION_FAILED,
+                _unassigned_category(sub.group, reason),
                 f"no hotel for group {sub.group.group_id}: {reason}",
                 affected_groups=(sub.group.group_id,),
                 created_at=self.clock.now(),
