@@ -8,7 +8,7 @@ from nexa_adapters.engine.dbos_engine import (
     parse_engine_url,
 )
 from nexa_adapters.engine.inprocess import InProcessEngine, InProcessRunner
-from nexa_adapters.engine.wiring import install_sagas, saga_deps
+from nexa_adapters.engine.wiring import build_orchestrator, install_sagas, saga_deps
 
 __all__ = [
     "QUEUE_NAME",
@@ -17,6 +17,7 @@ __all__ = [
     "DbosRunner",
     "InProcessEngine",
     "InProcessRunner",
+    "build_orchestrator",
     "install_sagas",
     "parse_engine_url",
     "saga_deps",
