@@ -120,7 +120,7 @@ def _crash_run(directory: Path, store_url: str, engine_url: str, n: int, kills: 
     rng = random.Random(int.from_bytes(os.urandom(2), "big"))
     for k in range(kills):
         proc = _spawn(directory, k)
-        time.sleep(rng.uniform(1.0, 3.0))
+        time.sleep(rng.uniform(0.8, 2.2))
         if proc.poll() is None:
             proc.send_signal(signal.SIGKILL)
         proc.wait()
