@@ -101,12 +101,13 @@ async def _saga_workflow(saga_id: str, wf_id: str, initial: dict[str, Any]) -> d
 
 
 def parse_engine_url(url: str) -> tuple[str, dict[str, str]]:
-    """``dbos+<db url>[?executor=…&version=…]`` → (system database URL, options)."""
+    """``dbos+<db url>[?executor=…&version=…&concurrency=…&client=1]`` → (system database URL, options)."""
     if not url.startswith("dbos+"):
         raise ConfigurationError(f"not a DBOS engine URL: {url!r}", url=url)
     db, _, raw_query = url[len("dbos+") :].partition("?")
     query = dict(parse_qsl(raw_query))
-    options = {k: query.pop(k) for k in ("executor", "version", "concurrency") if k in query}
+    keys = ("executor", "version", "concurrency", "client")
+    options = {k: query.pop(k) for k in keys if k in query}
     if query:
         db = f"{db}?{urlencode(query)}"
     if db.startswith("postgresql+psycopg://"):
@@ -132,9 +133,11 @@ class DbosEngine:
     worker_concurrency: int = 8
     enqueue: bool = True
     time_scale: float = 1.0
+    client_only: bool = False  # enqueue and read results; never run workflows here
     programs: dict[str, SagaProgram] = attrs.field(factory=dict)
     name: str = "dbos"
     _launched: bool = False
+    _client: Any = None
 
     @classmethod
     def from_url(cls, url: str, **kwargs: Any) -> DbosEngine:
@@ -146,6 +149,8 @@ class DbosEngine:
             kwargs.setdefault("app_version", options["version"])
         if "concurrency" in options:
             kwargs.setdefault("worker_concurrency", int(options["concurrency"]))
+        if "client" in options:
+            kwargs.setdefault("client_only", options["client"] in ("1", "true", "yes"))
         return cls(db, **kwargs)
 
     def register(self, program: SagaProgram) -> None:
@@ -188,18 +193,45 @@ class DbosEngine:
         self._launched = True
 
     async def launch(self) -> None:
+        """Launch DBOS here (a worker), or connect a client (``client_only``: API processes).
+
+        A client needs the engine schema a worker created first.
+        """
         if self._launched:
+            return
+        if self.client_only:
+            from dbos import DBOSClient
+
+            self._client = await anyio.to_thread.run_sync(
+                lambda: DBOSClient(
+                    system_database_url=self.system_database_url, application_name=self.app_name
+                )
+            )
+            self._launched = True
             return
         await anyio.to_thread.run_sync(self._launch_sync)
 
     async def start(self, saga_id: str, subject: str, initial: Mapping[str, Any]) -> str:
         from dbos import DBOS, SetWorkflowID
 
-        if saga_id not in self.programs:
+        if saga_id not in self.programs and not self.client_only:
             raise ConfigurationError(f"saga {saga_id!r} is not registered", saga=saga_id)
         if not self._launched:
             await self.launch()
         wf_id = workflow_id(subject, saga_id)
+        if self._client is not None:
+            await self._client.enqueue_async(
+                {
+                    "queue_name": QUEUE_NAME,
+                    "workflow_name": WORKFLOW_NAME,
+                    "workflow_id": wf_id,
+                    "app_version": self.app_version,
+                },
+                saga_id,
+                wf_id,
+                dict(initial),
+            )
+            return wf_id
         with SetWorkflowID(wf_id):
             if self.enqueue:
                 await _state["queue"].enqueue_async(
@@ -212,7 +244,10 @@ class DbosEngine:
     async def result(self, wf_id: str, *, wait_s: float | None = None) -> SagaOutcome:
         from dbos import DBOS
 
-        handle = await DBOS.retrieve_workflow_async(wf_id)
+        if self._client is not None:
+            handle = await self._client.retrieve_workflow_async(wf_id)
+        else:
+            handle = await DBOS.retrieve_workflow_async(wf_id)
         with anyio.fail_after(wait_s):
             data = await handle.get_result()
         return SagaOutcome(
@@ -247,6 +282,11 @@ class DbosEngine:
         return [h.get_workflow_id() for h in handles]
 
     async def shutdown(self) -> None:
+        if self._client is not None:
+            client, self._client = self._client, None
+            await anyio.to_thread.run_sync(client.destroy)
+            self._launched = False
+            return
         await anyio.to_thread.run_sync(self.destroy)
 
     def destroy(self) -> None:
