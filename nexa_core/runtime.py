@@ -7,6 +7,7 @@ import threading
 import uuid
 from datetime import UTC, datetime, timedelta
 
+from nexa_core.pii import find_card_numbers
 from nexa_core.urn import ENTITY_TYPES, Urn
 
 __all__ = ["FixedClock", "SequentialIds", "SystemClock", "UuidIds"]
@@ -65,11 +66,18 @@ def _prefix(entity: str) -> str:
 
 
 class UuidIds:
-    """Random ids (``urn:case:c-<uuid4 hex>``): unique across processes."""
+    """Random ids (``urn:case:c-<uuid4 hex>``): unique across processes.
+
+    A hex id whose digit runs happen to form a Luhn-valid 13–19 digit number would be
+    rejected by the card-number guard of every store; such ids are drawn again.
+    """
 
     def new(self, entity: str) -> Urn:
         """A fresh URN of ``entity``."""
-        return Urn.of(entity, f"{_prefix(entity)}-{uuid.uuid4().hex}")
+        while True:
+            value = f"{_prefix(entity)}-{uuid.uuid4().hex}"
+            if not find_card_numbers(value):
+                return Urn.of(entity, value)
 
 
 class SequentialIds:

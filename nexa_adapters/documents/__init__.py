@@ -1,6 +1,11 @@
 """Input documents (manifests, …) validated with pydantic at the edge, then turned into
 attrs domain values. Every document has a size limit and a schema."""
 
+from nexa_adapters.documents.inventory import (
+    MAX_INVENTORY_HOTELS,
+    InventoryDocument,
+    parse_inventory,
+)
 from nexa_adapters.documents.manifest import (
     MAX_MANIFEST_PASSENGERS,
     Manifest,
@@ -17,11 +22,14 @@ from nexa_adapters.documents.policy import (
 )
 
 __all__ = [
+    "MAX_INVENTORY_HOTELS",
     "MAX_MANIFEST_PASSENGERS",
     "MAX_POLICIES_PER_FILE",
+    "InventoryDocument",
     "Manifest",
     "ManifestDocument",
     "PolicyDocument",
+    "parse_inventory",
     "parse_manifest",
     "parse_policies",
     "parse_policy",

@@ -119,7 +119,7 @@ class SandboxHotels:
         return HotelOffer(
             urn=Urn(
                 "offer",
-                f"{self.name}-{h.hotel_id}-{request.check_in:%Y%m%d}-{request.check_out:%Y%m%d}",
+                f"{self.name}-{h.hotel_id}.{request.check_in:%Y%m%d}.{request.check_out:%Y%m%d}",
             ),
             hotel_urn=Urn("hotel", h.hotel_id, self.name),
             name=h.name,

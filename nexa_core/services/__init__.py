@@ -1,5 +1,31 @@
-"""Application services: the use cases callers invoke with a verified principal.
+"""Application services: case flow, manual review, triage (async, over ports).
 
-Every public async function here is declared with :func:`nexa_core.auth.requires`
+Every public async service is declared with :func:`nexa_core.auth.requires`
 (a test enumerates them and proves each one is guarded).
 """
+
+from nexa_core.services.cases import (
+    AllocationOutcome,
+    CaseManifest,
+    CaseOrchestrator,
+    OpenedCase,
+    care_for,
+    tenant_of,
+)
+from nexa_core.services.review import CLAIM_TTL, ReviewService, read_only_tools
+from nexa_core.services.triage import MAX_RECOMMENDATIONS, RuleBasedTriage, TriageTools
+
+__all__ = [
+    "CLAIM_TTL",
+    "MAX_RECOMMENDATIONS",
+    "AllocationOutcome",
+    "CaseManifest",
+    "CaseOrchestrator",
+    "OpenedCase",
+    "ReviewService",
+    "RuleBasedTriage",
+    "TriageTools",
+    "care_for",
+    "read_only_tools",
+    "tenant_of",
+]

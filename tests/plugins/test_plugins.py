@@ -73,3 +73,13 @@ def test_cli_lists_builtins_as_json() -> None:
     data = {p["name"]: p for p in json.loads(result.stdout)}
     assert "nexa_store_from_url" in data["memory"]["hooks"]
     assert data["sandbox"]["distribution"] == "nexa"
+
+
+def test_highs_solver_plugin_registers_the_exact_solver() -> None:
+    pytest.importorskip("highspy")
+    from nexa_adapters.plugins import collect, get_plugin_manager
+    from nexa_adapters.solvers import HighsSolver
+
+    pm = get_plugin_manager(allow=["highs"])
+    solvers = collect(pm, "nexa_register_solvers")
+    assert isinstance(solvers["highs"](), HighsSolver)

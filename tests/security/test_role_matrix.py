@@ -42,7 +42,9 @@ def _import_everything() -> list[str]:
 MODULES = _import_everything()
 SERVICE_PACKAGES = ("nexa_core.services", "nexa_core.care")
 #: public async functions of the service packages that are pure helpers, not services
-PURE_HELPERS: frozenset[str] = frozenset()
+PURE_HELPERS: frozenset[str] = frozenset(
+    {"nexa_core.services.triage.RuleBasedTriage.recommend"}  # read-only tools only
+)
 #: system steps (workflow/webhook/worker entry points): they take the ``TenantContext``
 #: the engine or a verified webhook built and never a caller's principal; each is checked
 #: below to have a ``tenant`` parameter and no ``principal`` parameter
@@ -365,7 +367,7 @@ def test_the_enumeration_catches_an_unguarded_service() -> None:
 
 
 def test_whitelisted_helpers_exist() -> None:
-    for name in PURE_HELPERS:  # pragma: no cover - empty today
+    for name in PURE_HELPERS:
         assert _service(name) is not None
 
 

@@ -1,0 +1,618 @@
+"""The default solver: density-ordered greedy, eviction repair, then cost descent.
+
+1. **Construct.** Group types are taken by priority density (weight per bed, then fewer
+   eligible hotels first, then heavier groups). Each type fills its eligible hotels in
+   order of estimated cost, first into exactly fitting rooms only, then allowing a
+   bigger room for a smaller need.
+2. **Repair.** For a type with unplaced groups, at each eligible hotel the lightest groups
+   whose rooms it could use are evicted until it fits, and the evicted groups are placed
+   elsewhere. The move is kept only when the weighted coverage strictly grows — this is
+   what recovers the coverage greedy rank-and-take loses to "never split a PNR" when the
+   leftover rooms are scattered across hotels.
+3. **Cost descent.** Groups move to cheaper hotels (room rate × nights + distance cost +
+   the fixed cost of opening a hotel) and lightly used hotels are closed when their groups
+   fit elsewhere for less. Coverage never decreases in this phase.
+"""
+
+from __future__ import annotations
+
+import random
+import time
+from collections import defaultdict
+
+from nexa_core.allocation.problem import AllocationProblem, Placement, SolverResult
+from nexa_core.model import Tier
+
+__all__ = ["GreedyRepairSolver"]
+
+_EPS = 1e-9
+
+
+class _State:
+    def __init__(self, p: AllocationProblem, deadline: float) -> None:
+        self.p = p
+        self.deadline = deadline
+        self.rem = [c.count for c in p.classes]
+        self.left = [t.count for t in p.types]
+        self.placed: dict[tuple[int, int], list[tuple[int, ...]]] = defaultdict(list)
+        self.at_hotel: list[dict[int, int]] = [defaultdict(int) for _ in p.hotels]
+        self.load = [0] * len(p.hotels)
+        self.tier_load: list[dict[Tier, int]] = [defaultdict(int) for _ in p.hotels]
+        self._prefs: dict[tuple[int, int], tuple[tuple[tuple[int, ...], ...], ...]] = {}
+        self._need_prefs: dict[tuple[Tier, int, bool, int], tuple[tuple[int, ...], ...]] = {}
+        self.version = [0] * len(p.hotels)
+        self.weights = [t.weight for t in p.types]
+        self.cov = 0.0
+        self.fail: dict[tuple[int, int, bool], int] = {}
+        self.evict_fail: dict[tuple[int, int], int] = {}
+        self.budget = 6.0
+        self.work = 0
+        self.work_limit = 10**12
+        self.repair_work = 10**12
+        self.rr_rounds = 0
+        self.rr_iterations = 0
+        self.seed = 7
+        self.type_order: list[int] = []
+        self.order: list[list[int]] = []
+        self.est: list[dict[int, float]] = []
+        self._build_orders()
+
+    # ------------------------------------------------------------------ set-up
+    def prefs(self, k: int, h: int) -> tuple[tuple[tuple[int, ...], ...], ...]:
+        """Per need: (exact-fit classes, any-fit classes), best first."""
+        key = (k, h)
+        got = self._prefs.get(key)
+        if got is not None:
+            return got
+        p = self.p
+        t = p.types[k]
+        out = []
+        for need in t.needs:
+            nkey = (t.tier, need.occupants, need.accessible, h)
+            pair = self._need_prefs.get(nkey)
+            if pair is None:
+                usable = [
+                    rc
+                    for rc in (p.classes[i] for i in p.hotels[h].classes)
+                    if p.usable(t, need, rc)
+                ]
+                usable.sort(
+                    key=lambda rc: (rc.capacity, rc.accessible and not need.accessible, rc.rate)
+                )
+                exact = tuple(rc.index for rc in usable if rc.capacity == need.occupants)
+                pair = (exact, tuple(rc.index for rc in usable))
+                self._need_prefs[nkey] = pair
+            out.append(pair)
+        res = tuple(out)
+        self._prefs[key] = res
+        return res
+
+    def _build_orders(self) -> None:
+        p = self.p
+        for t in p.types:
+            est: dict[int, float] = {}
+            for h in t.hotels:
+                prefs = self.prefs(t.index, h)
+                if any(not anyfit for _, anyfit in prefs):
+                    continue
+                rooms = [min(ex or anyfit, key=lambda r: p.classes[r].rate) for ex, anyfit in prefs]
+                est[h] = p.copy_cost(t, h, rooms)
+            self.est.append(est)
+            self.order.append(sorted(est, key=lambda h: (est[h], h)))
+
+    # ------------------------------------------------------------------ primitives
+    def fit(self, k: int, h: int, exact: bool) -> tuple[int, ...] | None:
+        """Take rooms for one group of type ``k`` at ``h`` (None: it does not fit).
+
+        Failures are remembered per hotel version: capacity at ``h`` only grows through
+        :meth:`remove`, which bumps the version.
+        """
+        self.work += 1
+        key = (k, h, exact)
+        version = self.version[h]
+        if self.fail.get(key) == version:
+            return None
+        if self.p.separate_tiers_by_hotel:
+            tier = self.p.types[k].tier
+            tl = self.tier_load[h]
+            if any(n > 0 and other is not tier for other, n in tl.items()):
+                return None
+        prefs = self._prefs.get((k, h)) or self.prefs(k, h)
+        rem = self.rem
+        taken: list[int] = []
+        for ex, anyfit in prefs:
+            for r in ex if exact else anyfit:
+                if rem[r] > 0:
+                    rem[r] -= 1
+                    taken.append(r)
+                    break
+            else:
+                for r in taken:
+                    rem[r] += 1
+                self.fail[key] = version
+                return None
+        return tuple(taken)
+
+    def add(self, k: int, h: int, rooms: tuple[int, ...]) -> None:
+        self.cov += self.weights[k]
+        self.placed[(k, h)].append(rooms)
+        self.left[k] -= 1
+        self.at_hotel[h][k] += 1
+        self.load[h] += 1
+        self.tier_load[h][self.p.types[k].tier] += 1
+
+    def remove(self, k: int, h: int) -> tuple[int, ...]:
+        rooms = self.placed[(k, h)].pop()
+        self.cov -= self.weights[k]
+        for r in rooms:
+            self.rem[r] += 1
+        self.left[k] += 1
+        self.at_hotel[h][k] -= 1
+        if not self.at_hotel[h][k]:
+            del self.at_hotel[h][k]
+        self.load[h] -= 1
+        self.tier_load[h][self.p.types[k].tier] -= 1
+        self.version[h] += 1
+        return rooms
+
+    def place_anywhere(self, k: int, avoid: int = -1) -> int:
+        fail = self.fail
+        version = self.version
+        for exact in (True, False):
+            for h in self.order[k]:
+                if h == avoid or fail.get((k, h, exact)) == version[h]:
+                    continue
+                rooms = self.fit(k, h, exact)
+                if rooms is not None:
+                    self.add(k, h, rooms)
+                    return h
+        return -1
+
+    def late(self) -> bool:
+        return time.perf_counter() > self.deadline
+
+    # ------------------------------------------------------------------ phases
+    def reset(self) -> None:
+        p = self.p
+        self.rem = [c.count for c in p.classes]
+        self.left = [t.count for t in p.types]
+        self.placed = defaultdict(list)
+        self.at_hotel = [defaultdict(int) for _ in p.hotels]
+        self.load = [0] * len(p.hotels)
+        self.tier_load = [defaultdict(int) for _ in p.hotels]
+        self.version = [0] * len(p.hotels)
+        self.fail = {}
+        self.evict_fail = {}
+        self.cov = 0.0
+
+    def snapshot(self) -> tuple[object, ...]:
+        return (
+            list(self.rem),
+            list(self.left),
+            {k: list(v) for k, v in self.placed.items()},
+            [defaultdict(int, d) for d in self.at_hotel],
+            list(self.load),
+            [defaultdict(int, d) for d in self.tier_load],
+            list(self.type_order),
+            self.cov,
+        )
+
+    def restore(self, snap: tuple[object, ...]) -> None:
+        rem, left, placed, at_hotel, load, tier_load, order, cov = snap
+        self.rem = list(rem)  # type: ignore[call-overload]
+        self.left = list(left)  # type: ignore[call-overload]
+        self.placed = defaultdict(list, {k: list(v) for k, v in placed.items()})  # type: ignore[attr-defined]
+        self.at_hotel = [defaultdict(int, d) for d in at_hotel]  # type: ignore[attr-defined]
+        self.load = list(load)  # type: ignore[call-overload]
+        self.tier_load = [defaultdict(int, d) for d in tier_load]  # type: ignore[attr-defined]
+        self.type_order = list(order)  # type: ignore[call-overload]
+        self.cov = float(cov)  # type: ignore[arg-type]
+        self.version = [0] * len(self.p.hotels)
+        self.fail = {}
+        self.evict_fail = {}
+
+    def coverage(self) -> float:
+        return self.cov
+
+    def construct_priced(self, rounds: int) -> None:
+        """Run the greedy under room-class prices that adapt to observed scarcity and
+        keep the best run (weighted coverage)."""
+        p = self.p
+        supply: dict[tuple[int, bool], int] = defaultdict(int)
+        for rc in p.classes:
+            supply[(rc.capacity, rc.accessible)] += rc.count
+        price = {key: float(key[0]) for key in supply}
+        best: tuple[float, tuple[object, ...]] | None = None
+        for i in range(max(1, rounds)):
+            if i:
+                self.reset()
+            self.construct(price)
+            self.repair(self.repair_work)
+            rng = random.Random(self.seed)
+            for _ in range(self.rr_rounds):
+                self.ruin_recreate(self.rr_iterations, rng)
+                self.repair(self.repair_work // 4)
+            cov = self.coverage()
+            if best is None or cov > best[0] + _EPS:
+                best = (cov, self.snapshot())
+            if self.late() or not any(self.left):
+                break
+            used: dict[tuple[int, bool], int] = defaultdict(int)
+            for rc in p.classes:
+                used[(rc.capacity, rc.accessible)] += rc.count - self.rem[rc.index]
+            for key, n in supply.items():
+                util = used[key] / n if n else 1.0
+                price[key] *= 1.35 if util >= 0.97 else max(0.6, util)
+        assert best is not None
+        self.restore(best[1])
+
+    def construct(
+        self, price: dict[tuple[int, bool], float] | None = None, global_exact: bool = False
+    ) -> None:
+        p = self.p
+
+        def need_price(occ: int, acc: bool) -> float:
+            if price is None:
+                return float(occ)
+            return price.get((occ, acc), price.get((occ, False), float(occ)))
+
+        def key(t_idx: int) -> tuple[float, int, float, int]:
+            t = p.types[t_idx]
+            cost = sum(need_price(n.occupants, n.accessible) for n in t.needs) or 1.0
+            return (-t.weight / cost, len(self.order[t_idx]), -t.weight, t_idx)
+
+        self.type_order = sorted(range(len(p.types)), key=key)
+        passes: list[tuple[bool, ...]] = [(True,), (False,)] if global_exact else [(True, False)]
+        for modes in passes:
+            self._fill(modes)
+
+    def _fill(self, modes: tuple[bool, ...]) -> None:
+        for k in self.type_order:
+            if not self.left[k]:
+                continue
+            for exact in modes:
+                for h in self.order[k]:
+                    while self.left[k] > 0:
+                        rooms = self.fit(k, h, exact)
+                        if rooms is None:
+                            break
+                        self.add(k, h, rooms)
+                    if not self.left[k]:
+                        break
+                if not self.left[k]:
+                    break
+
+    def repair(self, work: int = 10**12) -> None:
+        p = self.p
+        stop = self.work + work
+        for _ in range(3):
+            improved = False
+            for k in self.type_order:
+                t = p.types[k]
+                while self.left[k] > 0 and not self.late() and self.work < stop:
+                    if not self._repair_once(k, t.weight):
+                        break
+                    improved = True
+            if not improved:
+                break
+
+    def ruin_recreate(self, iterations: int, rng: random.Random, hotels: int = 3) -> None:
+        """Empty a few random used hotels and refill them with the groups still unplaced
+        (noisy density order); keep the change unless coverage drops."""
+        p = self.p
+        beds = [sum(n.occupants for n in t.needs) or 1 for t in p.types]
+        for _ in range(iterations):
+            if self.late() or not any(self.left):
+                return
+            used = [h for h in range(len(p.hotels)) if self.load[h] > 0]
+            if not used:
+                return
+            ruined = rng.sample(used, min(hotels, len(used)))
+            before = self.coverage()
+            removed: list[tuple[int, int, tuple[int, ...]]] = []
+            for h in ruined:
+                for k, n in list(self.at_hotel[h].items()):
+                    for _ in range(n):
+                        removed.append((k, h, self.remove(k, h)))
+            noise = [rng.uniform(0.7, 1.3) for _ in p.types]
+            order = sorted(
+                self.type_order, key=lambda k: (-p.types[k].weight / beds[k] * noise[k], k)
+            )
+            added: list[tuple[int, int]] = []
+            for exact in (True, False):
+                for k in order:
+                    if not self.left[k]:
+                        continue
+                    est = self.est[k]
+                    for h in sorted((h for h in ruined if h in est), key=est.__getitem__):
+                        while self.left[k] > 0:
+                            rooms = self.fit(k, h, exact)
+                            if rooms is None:
+                                break
+                            self.add(k, h, rooms)
+                            added.append((k, h))
+                        if not self.left[k]:
+                            break
+            if self.coverage() + _EPS < before:
+                for k, h in reversed(added):
+                    self.remove(k, h)
+                for k, h, rooms in reversed(removed):
+                    self._restore(k, h, rooms)
+
+    def _missing(self, k: int, h: int) -> set[int]:
+        """Room classes at ``h`` that would serve the needs of ``k`` that find no room."""
+        rem = self.rem
+        taken: list[int] = []
+        missing: set[int] = set()
+        for _, anyfit in self.prefs(k, h):
+            for r in anyfit:
+                if rem[r] > 0:
+                    rem[r] -= 1
+                    taken.append(r)
+                    break
+            else:
+                missing.update(anyfit)
+        for r in taken:
+            rem[r] += 1
+        return missing
+
+    def _repair_once(self, k: int, weight: float) -> bool:
+        """Place one more group of type ``k`` by evicting lighter groups at some hotel
+        and re-placing them (first at the same hotel, then anywhere)."""
+        p = self.p
+        for h in self.order[k]:
+            rooms = self.fit(k, h, False)
+            if rooms is not None:
+                self.add(k, h, rooms)
+                return True
+            if self.evict_fail.get((k, h)) == self.version[h]:
+                continue
+            evicted: list[tuple[int, tuple[int, ...]]] = []
+            lost = 0.0
+            fitted: tuple[int, ...] | None = None
+            while True:
+                missing = self._missing(k, h)
+                best: tuple[float, int] | None = None
+                for k2 in self.at_hotel[h]:
+                    if k2 == k:
+                        continue
+                    last = self.placed[(k2, h)][-1]
+                    hits = sum(1 for r in last if r in missing)
+                    if not hits:
+                        continue
+                    score = p.types[k2].weight / hits
+                    if best is None or (score, k2) < best:
+                        best = (score, k2)
+                if best is None:
+                    break
+                k2 = best[1]
+                if lost + p.types[k2].weight >= self.budget * weight:
+                    break
+                evicted.append((k2, self.remove(k2, h)))
+                lost += p.types[k2].weight
+                self.work += 1
+                fitted = self.fit(k, h, False)
+                if fitted is not None:
+                    break
+            if fitted is None:
+                for k2, rooms2 in reversed(evicted):
+                    self._restore(k2, h, rooms2)
+                self.evict_fail[(k, h)] = self.version[h]
+                continue
+            self.add(k, h, fitted)
+            replaced: list[tuple[int, int]] = []
+            lost = 0.0
+            for k2, _ in sorted(evicted, key=lambda e: -p.types[e[0]].weight):
+                back = self.fit(k2, h, False)
+                if back is not None:
+                    self.add(k2, h, back)
+                    replaced.append((k2, h))
+                    continue
+                h2 = self.place_anywhere(k2, avoid=h)
+                if h2 < 0:
+                    lost += p.types[k2].weight
+                else:
+                    replaced.append((k2, h2))
+            if lost + _EPS < weight:
+                return True
+            # undo: take back the re-placed victims and k, restore the originals
+            for k2, h2 in reversed(replaced):
+                self.remove(k2, h2)
+            self.remove(k, h)
+            for k2, rooms2 in reversed(evicted):
+                self._restore(k2, h, rooms2)
+            self.evict_fail[(k, h)] = self.version[h]
+        return False
+
+    def _restore(self, k: int, h: int, rooms: tuple[int, ...]) -> None:
+        for r in rooms:
+            self.rem[r] -= 1
+        self.add(k, h, rooms)
+
+    def _copy_cost(self, k: int, h: int, rooms: tuple[int, ...]) -> float:
+        return self.p.copy_cost(self.p.types[k], h, rooms)
+
+    def improve_cost(self) -> None:
+        fixed = self.p.fixed_cost
+        failed: dict[tuple[int, int], int] = {}
+        for _ in range(3):
+            moved = False
+            for k, h in sorted(self.placed):
+                for rooms in sorted(set(self.placed[(k, h)])):
+                    # identical copies: keep moving them until one cannot improve
+                    while rooms in self.placed[(k, h)] and not self.late():
+                        if not self._move_better(k, h, rooms, fixed, failed):
+                            break
+                        moved = True
+            if not self._close_hotels() and not moved:
+                break
+
+    def _move_better(
+        self,
+        k: int,
+        h: int,
+        rooms: tuple[int, ...],
+        fixed: float,
+        failed: dict[tuple[int, int], int],
+    ) -> bool:
+        copies = self.placed[(k, h)]
+        i = copies.index(rooms)
+        current = self._copy_cost(k, h, rooms)
+        saves = fixed if self.load[h] == 1 else 0.0
+        copies[i], copies[-1] = copies[-1], copies[i]
+        old = self.remove(k, h)
+        best: tuple[float, int] | None = None
+        est = self.est[k]
+        for h2 in self.order[k]:
+            bound = current + (saves if h2 != h else 0.0) - _EPS
+            if est[h2] >= current + saves - _EPS:
+                break
+            opening = fixed if self.load[h2] == 0 and h2 != h else 0.0
+            if est[h2] + opening >= bound or failed.get((k, h2)) == self.version[h2]:
+                continue
+            cand = self.fit(k, h2, False)
+            if cand is None:
+                failed[(k, h2)] = self.version[h2]
+                continue
+            for r in cand:
+                self.rem[r] += 1
+            c = self._copy_cost(k, h2, cand) + opening
+            if c < bound and (best is None or c < best[0]):
+                best = (c, h2)
+        if best is None:
+            self._restore(k, h, old)
+            return False
+        got = self.fit(k, best[1], False)
+        assert got is not None
+        self.add(k, best[1], got)
+        return True
+
+    def _close_hotels(self, max_load: int = 16) -> bool:
+        """Close lightly used hotels: move their groups to hotels already in use; groups
+        that find no room may be replaced by unplaced groups of at least the same total
+        weight (coverage never drops). Kept only when the total cost falls."""
+        p = self.p
+        closed = False
+        used = sorted(
+            (h for h in range(len(p.hotels)) if self.load[h] > 0), key=lambda h: (self.load[h], h)
+        )
+        for h in used:
+            if self.late():
+                break
+            if self.load[h] == 0 or self.load[h] > max_load:
+                continue
+            before_cov = self.coverage()
+            before = 0.0
+            taken: list[tuple[int, tuple[int, ...]]] = []
+            for k, n in list(self.at_hotel[h].items()):
+                for _ in range(n):
+                    rooms = self.placed[(k, h)][-1]
+                    before += self._copy_cost(k, h, rooms)
+                    taken.append((k, self.remove(k, h)))
+            after = 0.0
+            moved: list[tuple[int, int]] = []
+            for k, _ in sorted(taken, key=lambda e: -p.types[e[0]].weight):
+                got_h = self._place_in_used(k, h)
+                if got_h >= 0:
+                    rooms = self.placed[(k, got_h)][-1]
+                    after += self._copy_cost(k, got_h, rooms)
+                    moved.append((k, got_h))
+            if self.coverage() + _EPS < before_cov:
+                # refill the lost weight with unplaced groups, in density order
+                for k in self.type_order:
+                    if self.coverage() + _EPS >= before_cov:
+                        break
+                    while self.left[k] > 0 and self.coverage() + _EPS < before_cov:
+                        got_h = self._place_in_used(k, h)
+                        if got_h < 0:
+                            break
+                        rooms = self.placed[(k, got_h)][-1]
+                        after += self._copy_cost(k, got_h, rooms)
+                        moved.append((k, got_h))
+            if self.coverage() + _EPS >= before_cov and after + _EPS < before + p.fixed_cost:
+                closed = True
+                continue
+            for k, h2 in reversed(moved):
+                self.remove(k, h2)
+            for k, rooms in reversed(taken):
+                self._restore(k, h, rooms)
+        return closed
+
+    def _place_in_used(self, k: int, avoid: int) -> int:
+        """Place one group of type ``k`` in the cheapest hotel already in use (not
+        ``avoid``); the hotel, or -1."""
+        fail = self.fail
+        version = self.version
+        for h2 in self.order[k]:
+            if h2 == avoid or self.load[h2] == 0 or fail.get((k, h2, False)) == version[h2]:
+                continue
+            got = self.fit(k, h2, False)
+            if got is not None:
+                self.add(k, h2, got)
+                return h2
+        return -1
+
+    def result(self, name: str, started: float) -> SolverResult:
+        p = self.p
+        placements = []
+        coverage = 0.0
+        cost = 0.0
+        for (k, h), copies in sorted(self.placed.items()):
+            if not copies:
+                continue
+            by_rooms: dict[tuple[int, ...], int] = defaultdict(int)
+            for rooms in copies:
+                by_rooms[rooms] += 1
+                cost += self._copy_cost(k, h, rooms)
+            coverage += p.types[k].weight * len(copies)
+            for rooms, n in sorted(by_rooms.items()):
+                placements.append(Placement(k, h, rooms, n))
+        cost += p.fixed_cost * sum(1 for n in self.load if n > 0)
+        return SolverResult(
+            solver=name,
+            placements=tuple(placements),
+            coverage=coverage,
+            cost=cost,
+            wall_s=time.perf_counter() - started,
+        )
+
+
+class GreedyRepairSolver:
+    """Fast pure-Python default solver (see the module docstring)."""
+
+    name = "greedy-repair"
+
+    def __init__(
+        self,
+        *,
+        repair: bool = True,
+        improve: bool = True,
+        rounds: int = 1,
+        repair_work: int = 1_000_000,
+        rr_rounds: int = 1,
+        rr_iterations: int = 300,
+    ) -> None:
+        self.rr_rounds = rr_rounds
+        self.rr_iterations = rr_iterations
+        self.repair_work = repair_work
+        self.repair = repair
+        self.rounds = rounds
+        self.improve = improve
+
+    def solve(
+        self, problem: AllocationProblem, *, time_limit_s: float | None = None
+    ) -> SolverResult:
+        """Construct, repair, improve; phases stop early past ``time_limit_s``."""
+        started = time.perf_counter()
+        deadline = started + (time_limit_s if time_limit_s is not None else 1e9)
+        st = _State(problem, deadline)
+        st.repair_work = self.repair_work
+        st.rr_rounds = self.rr_rounds
+        st.rr_iterations = self.rr_iterations
+        if self.repair:
+            st.construct_priced(self.rounds)
+        else:
+            st.construct()
+        if self.improve:
+            st.improve_cost()
+        return st.result(self.name, started)
