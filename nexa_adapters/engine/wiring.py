@@ -7,13 +7,18 @@ from typing import Any
 from nexa_core.errors import ConfigurationError
 from nexa_core.policy import Policy
 from nexa_core.saga import DEFAULT_RETRY_POLICIES, RetryPolicies, SagaDeps, SubCaseSagas
+from nexa_core.saga.partners import PartnerGate
 from nexa_core.services import CaseOrchestrator, ReviewService
 
 __all__ = ["build_orchestrator", "install_sagas", "saga_deps"]
 
 
 def saga_deps(nexa: Any) -> SagaDeps:
-    """The ports the sagas need, taken from the composition root."""
+    """The ports the sagas need, taken from the composition root.
+
+    ``nexa.extras["partner_rates"]`` may map ``"<partner>.<operation>"`` to the calls per
+    second that partner publishes (defaults: ``nexa_core.saga.DEFAULT_PARTNER_RATES``).
+    """
     if nexa.coordination is None:
         raise ConfigurationError("the sagas need a coordination store (NEXA_COORDINATION_URL)")
     return SagaDeps(
@@ -26,6 +31,7 @@ def saga_deps(nexa: Any) -> SagaDeps:
         clock=nexa.clock,
         ids=nexa.ids,
         snapshots=nexa.snapshots,
+        gate=PartnerGate(nexa.coordination, overrides=dict(nexa.extras.get("partner_rates", {}))),
     )
 
 

@@ -21,6 +21,7 @@ from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
 
+from nexa_adapters.inprocess.coordination import InProcessCoordination
 from nexa_adapters.sandbox.providers import FaultInjector
 from nexa_core.errors import (
     CapacityError,
@@ -33,7 +34,7 @@ from nexa_core.ports import BookingConfirmation, BookingRequest
 from nexa_core.tenancy import TenantContext
 from nexa_core.urn import Urn, without_status
 
-__all__ = ["LedgerBooking", "LedgerHolds", "SandboxLedger"]
+__all__ = ["LedgerBooking", "LedgerCoordination", "LedgerHolds", "SandboxLedger"]
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS bookings (
@@ -72,6 +73,9 @@ class SandboxLedger:
         db = sqlite3.connect(self.path, timeout=30, isolation_level=None)
         try:
             db.execute("PRAGMA journal_mode=WAL")
+            # WAL + NORMAL survives a killed process (the crash tests' concern); only a
+            # power loss could drop the newest commits of this sandbox file
+            db.execute("PRAGMA synchronous=NORMAL")
             yield db
         finally:
             db.close()
@@ -348,3 +352,15 @@ class LedgerHolds:
         t, o = self._k(tenant, offer_urn)
         with self.ledger.connect() as db:
             return self._available(db, t, o)
+
+
+class LedgerCoordination(InProcessCoordination):
+    """Durable holds from the ledger; locks, limits and breakers of this process."""
+
+    def __init__(self, ledger: SandboxLedger) -> None:
+        super().__init__()
+        self._ledger_holds = LedgerHolds(ledger)
+
+    @property
+    def holds(self) -> LedgerHolds:  # type: ignore[override]
+        return self._ledger_holds

@@ -118,12 +118,27 @@ class BookingLookup(Protocol):
         ...
 
 
+def _payment_for(offer: HotelOffer, care: Mapping[str, Any]) -> PaymentMode:
+    """The first allowed payment mode the hotel accepts (ProviderRejectedError if none)."""
+    allowed = [PaymentMode(p) for p in care.get("payments") or ()] or [
+        PaymentMode(care.get("payment", PaymentMode.GUARANTEE.value))
+    ]
+    for mode in allowed:
+        if mode in offer.accepted_payments:
+            return mode
+    shown = "/".join(m.value for m in allowed)
+    raise ProviderRejectedError(f"{offer.hotel_urn} does not accept {shown}", vendor=offer.vendor)
+
+
 @attrs.frozen
 class CareInstructions:
     """What the policy owes a group, resolved before the saga starts."""
 
     payment: PaymentMode = PaymentMode.GUARANTEE
     card_token: str | None = None
+    #: every mode the policy allows, preferred first; each hotel is paid with the first
+    #: one it accepts (GUARANTEE before CARD when both are allowed)
+    payments: tuple[PaymentMode, ...] = ()
     meal_allowance: Decimal | None = None  # per passenger
     currency: str = "USD"
     transport: DispatchMode = DispatchMode.MANUAL
@@ -406,11 +421,7 @@ class SubCaseSagas:
         sub = await self.deps.store.sub_cases.get(tenant, Urn.parse(state["sub_case"]))
         lead = sub.group.lead
         care = state.get("care") or {}
-        payment = PaymentMode(care.get("payment", PaymentMode.GUARANTEE.value))
-        if payment not in offer.accepted_payments:
-            raise ProviderRejectedError(
-                f"{offer.hotel_urn} does not accept {payment.value}", vendor=offer.vendor
-            )
+        payment = _payment_for(offer, care)
         key = _booking_key(state, index)
         request = BookingRequest(
             airline_urn=tenant.airline_urn,

@@ -137,7 +137,10 @@ def care_for(
         channels.append(Channel.SMS)
     return CareInstructions(
         payment=payment,
-        card_token=policy.card_token if payment is PaymentMode.CARD else None,
+        card_token=policy.card_token if PaymentMode.CARD in policy.accepted_payments else None,
+        payments=tuple(
+            m for m in (PaymentMode.GUARANTEE, PaymentMode.CARD) if m in policy.accepted_payments
+        ),
         meal_allowance=policy.meals.allowance.get(tier),
         currency=policy.meals.currency,
         transport=policy.transport.dispatch.get(tier, DispatchMode.MANUAL),

@@ -17,25 +17,12 @@ from typing import Any
 import anyio
 
 from nexa_adapters.engine.dbos_engine import DbosEngine
-from nexa_adapters.inprocess.coordination import InProcessCoordination
 from nexa_adapters.sandbox import FaultInjector, SandboxMessages
-from nexa_adapters.sandbox.ledger import LedgerBooking, LedgerHolds, SandboxLedger
+from nexa_adapters.sandbox.ledger import LedgerBooking, LedgerCoordination, SandboxLedger
 from nexa_adapters.sql.store import SqlStore
 from nexa_core.runtime import SystemClock, UuidIds
 from nexa_core.saga import DEFAULT_RETRY_POLICIES, SagaDeps, SubCaseSagas
 from nexa_core.urn import VendorRegistry
-
-
-class LedgerCoordination(InProcessCoordination):
-    """Durable holds from the ledger; locks, limits and breakers of this process."""
-
-    def __init__(self, ledger: SandboxLedger) -> None:
-        super().__init__()
-        self._ledger_holds = LedgerHolds(ledger)
-
-    @property
-    def holds(self) -> LedgerHolds:  # type: ignore[override]
-        return self._ledger_holds
 
 
 def build(directory: Path, config: dict[str, Any], *, seed: int) -> tuple[DbosEngine, SqlStore]:

@@ -1,0 +1,328 @@
+"""The end-to-end demo: a simulated hub closure handled on the embedded default.
+
+Everything durable lives in one work directory: the operational store (SQLite), the
+DBOS system database (the durable engine) and the sandbox partner ledger (bookings and
+soft-holds, shared by every process). A re-run with the same options resumes the same
+case (the airline's event id is the idempotency key, workflow ids are the sub-case
+sagas') and never books twice: the partner ledger is keyed by booking idempotency keys.
+"""
+
+from __future__ import annotations
+
+import time
+from collections import Counter, defaultdict
+from collections.abc import Callable
+from decimal import Decimal
+from importlib import resources
+from pathlib import Path
+from typing import Any, Protocol
+
+import anyio
+import attrs
+import yaml
+
+from nexa_adapters.bootstrap import Nexa, bootstrap
+from nexa_adapters.documents import parse_manifest
+from nexa_adapters.documents.policy import parse_policy
+from nexa_adapters.engine.wiring import build_orchestrator
+from nexa_adapters.sandbox import (
+    FaultInjector,
+    SandboxHotels,
+    SandboxMessages,
+    SandboxPayments,
+    SandboxTransport,
+    synthetic_manifest,
+)
+from nexa_adapters.sandbox.ledger import LedgerBooking, LedgerCoordination, SandboxLedger
+from nexa_adapters.settings import Settings
+from nexa_core.auth import Principal, PrincipalKind, Role
+from nexa_core.model import (
+    CaseStatus,
+    DemandStatus,
+    ReservationStatus,
+    SubCaseStatus,
+)
+from nexa_core.policy import Policy
+from nexa_core.services import CaseOrchestrator
+from nexa_core.tenancy import TenantContext
+from nexa_core.urn import Urn, VendorRegistry
+
+__all__ = ["STAGES", "DemoOptions", "DemoProgress", "demo_policy", "run_demo"]
+
+#: the stages the demo reports, in order
+STAGES = ("case", "demand", "allocation", "booking", "settle")
+_VENDORS = ("sandbox", "sandbox-b")
+
+
+class DemoProgress(Protocol):
+    """Receives progress (the CLI draws it with rich; tests record it)."""
+
+    def start(self, stage: str, total: int | None) -> None: ...
+    def advance(self, stage: str, n: int = 1) -> None: ...
+    def finish(self, stage: str, note: str = "") -> None: ...
+
+
+class _Silent:
+    def start(self, stage: str, total: int | None) -> None:
+        pass
+
+    def advance(self, stage: str, n: int = 1) -> None:
+        pass
+
+    def finish(self, stage: str, note: str = "") -> None:
+        pass
+
+
+@attrs.frozen
+class DemoOptions:
+    """What to simulate and where to keep its state."""
+
+    airport: str = "SCL"
+    passengers: int = 5000
+    seed: int = 7
+    workdir: Path = Path("nexa-demo")
+    transient_failure_rate: float = 0.05
+    permanent_failure_rate: float = 0.005
+    lost_reply_rate: float = 0.01
+    hotels_per_provider: int = 60
+    concurrency: int = 32
+    #: partner retry back-off is compressed by this factor (5 s → 0.25 s) so a demo of
+    #: thousands of sagas finishes in minutes; retry counts and order are unchanged
+    time_scale: float = 0.05
+    engine: str = "dbos"  # or "inprocess" (not durable; for tests)
+
+    @property
+    def event_id(self) -> str:
+        """The airline's event id: the case's idempotency key."""
+        return f"DEMO-{self.airport}-{self.passengers}-{self.seed}"
+
+
+def demo_policy() -> Policy:
+    """The packaged demo policy (``nexa_adapters/data/demo-policy.yaml``)."""
+    text = resources.files("nexa_adapters").joinpath("data/demo-policy.yaml").read_text("utf-8")
+    return parse_policy(yaml.safe_load(text))
+
+
+SUPERVISOR = Principal(
+    PrincipalKind.OPERATOR,
+    Urn("user", "u-demo-supervisor"),
+    Urn("airline", "LAN"),
+    frozenset({Role.OPS_SUPERVISOR}),
+)
+
+
+def _build(opts: DemoOptions) -> tuple[Nexa, SandboxLedger]:
+    opts.workdir.mkdir(parents=True, exist_ok=True)
+    work = opts.workdir.resolve()
+    engine_url = (
+        f"dbos+sqlite:///{work / 'engine.db'}?executor=demo&version=1&concurrency={opts.concurrency}"
+        if opts.engine == "dbos"
+        else "inprocess://"
+    )
+    settings = Settings.load(
+        work / "nexa.toml",
+        # WAL + synchronous=NORMAL: a killed demo loses nothing it committed; only a
+        # power loss could drop the newest commits (the docs say so)
+        store_url=f"sqlite:///{work / 'nexa.db'}?synchronous=normal",
+        engine_url=engine_url,
+        coordination_url="inprocess://",
+        snapshot_url="memory://",
+        seed=opts.seed,
+    )
+    ledger = SandboxLedger(work / "partners.db")
+    faults = FaultInjector(
+        transient_rate=opts.transient_failure_rate,
+        permanent_rate=opts.permanent_failure_rate,
+        seed=opts.seed,
+    )
+    scale = max(0.3, opts.passengers / 3000)
+    hotels = {
+        v: SandboxHotels(v, seed=opts.seed + i, hotels=opts.hotels_per_provider, rooms_scale=scale)
+        for i, v in enumerate(_VENDORS)
+    }
+    booking = VendorRegistry(
+        {
+            v: LedgerBooking(
+                ledger, v, faults=faults, lost_reply_rate=opts.lost_reply_rate, seed=opts.seed
+            )
+            for v in _VENDORS
+        }
+    )
+    nexa = bootstrap(
+        settings,
+        coordination=LedgerCoordination(ledger),
+        hotel_providers=hotels,
+        booking=booking,
+        payments=SandboxPayments(),
+        transport={"sandbox": SandboxTransport()},
+        notifications={"sandbox": SandboxMessages()},
+        provider_options={"engine_time_scale": opts.time_scale},
+    )
+    # the sandbox partners publish generous limits; real partners keep the defaults
+    nexa.extras["partner_rates"] = {
+        f"{vendor}.{op}": 200.0
+        for vendor in (*_VENDORS, "sandbox")
+        for op in ("booking", "cancel", "card", "transport", "notification")
+    }
+    return nexa, ledger
+
+
+async def _poll(
+    orch: CaseOrchestrator, tenant: TenantContext, case_urn: Urn, progress: DemoProgress
+) -> None:
+    """Advance the booking bar as sub-cases leave PROCESSING."""
+    busy = {SubCaseStatus.PROCESSING, SubCaseStatus.COMPENSATING, SubCaseStatus.PENDING}
+    shown = 0
+    while True:
+        subs = await orch.store.sub_cases.find(tenant, case_urn=case_urn)
+        done = sum(1 for s in subs if s.status not in busy)
+        if done > shown:
+            progress.advance("booking", done - shown)
+            shown = done
+        await anyio.sleep(0.5)
+
+
+async def run_demo(
+    opts: DemoOptions,
+    progress: DemoProgress | None = None,
+    *,
+    clock: Callable[[], float] = time.perf_counter,
+) -> dict[str, Any]:
+    """Run (or resume) the demo case and return the summary."""
+    progress = progress or _Silent()
+    timings: dict[str, float] = {}
+    nexa, ledger = _build(opts)
+    orch, _reviews = build_orchestrator(nexa, policy=demo_policy())
+    await nexa.engine.launch()
+    try:
+        principal = SUPERVISOR
+        tenant = TenantContext.system(principal.airline_urn)
+
+        t = clock()
+        progress.start("case", None)
+        manifest = parse_manifest(
+            synthetic_manifest(
+                opts.airport, opts.passengers, seed=opts.seed, event_id=opts.event_id
+            )
+        )
+        opened = await orch.open_case(manifest, principal=principal)
+        case_urn = opened.case.urn
+        progress.finish(
+            "case",
+            f"{'resumed' if opened.replayed else 'opened'} {case_urn}, "
+            f"{len(opened.sub_cases)} PNR groups",
+        )
+        timings["case"] = clock() - t
+
+        t = clock()
+        progress.start("demand", None)
+        demands = await nexa.store.demands.find(tenant, case_urn=case_urn)
+        for d in demands:
+            if d.status is DemandStatus.REQUESTED:
+                await orch.approve_demand(
+                    d.urn, principal=principal, reason="demo: supervisor approves the hub closure"
+                )
+        progress.finish("demand", f"{sum(d.rooms_requested for d in demands)} rooms")
+        timings["demand"] = clock() - t
+
+        t = clock()
+        progress.start("allocation", None)
+        waves = sorted(
+            await nexa.store.waves.find(tenant, case_urn=case_urn), key=lambda w: w.sequence
+        )
+        if not waves:
+            outcome = await orch.run_allocation(case_urn, principal=principal)
+            wave = outcome.wave
+        else:
+            wave = waves[-1]
+        plan = wave.plan
+        progress.finish(
+            "allocation",
+            f"{len(plan.get('assigned', {}))} groups placed, "
+            f"{len(plan.get('unassigned', {}))} to review",
+        )
+        timings["allocation"] = clock() - t
+
+        t = clock()
+        case = await nexa.store.cases.get(tenant, case_urn)
+        to_book = len(plan.get("assigned", {}))
+        progress.start("booking", to_book)
+        if case.status in (CaseStatus.ALLOCATING, CaseStatus.BOOKING, CaseStatus.PARTIAL):
+            ids = await orch.book_sub_cases(case_urn, wave.urn, principal=principal)
+            async with anyio.create_task_group() as tg:
+                tg.start_soon(_poll, orch, tenant, case_urn, progress)
+                await orch.wait(ids, principal=principal)
+                tg.cancel_scope.cancel()
+        progress.finish("booking")
+        timings["booking"] = clock() - t
+
+        t = clock()
+        progress.start("settle", None)
+        case = await orch.settle(case_urn, principal=principal)
+        progress.finish("settle", case.status.value)
+        timings["settle"] = clock() - t
+
+        summary = await _summary(nexa, tenant, case_urn, ledger)
+        summary["elapsed_s"] = {k: round(v, 2) for k, v in timings.items()}
+        summary["resumed"] = opened.replayed
+        return summary
+    finally:
+        await nexa.aclose()
+        destroy = getattr(nexa.engine, "destroy", None)
+        if destroy is not None:
+            destroy()
+
+
+async def _summary(
+    nexa: Nexa, tenant: TenantContext, case_urn: Urn, ledger: SandboxLedger
+) -> dict[str, Any]:
+    case = await nexa.store.cases.get(tenant, case_urn)
+    subs = await nexa.store.sub_cases.find(tenant, case_urn=case_urn)
+    reservations = await nexa.store.reservations.find(tenant, case_urn=case_urn)
+    reviews = await nexa.store.reviews.find(tenant, case_urn=case_urn)
+    by_sub = {s.urn: s for s in subs}
+    placed = {SubCaseStatus.OFFER_READY, SubCaseStatus.RESOLVED}
+    tiers: dict[str, dict[str, int]] = defaultdict(lambda: {"passengers": 0, "accommodated": 0})
+    for s in subs:
+        row = tiers[s.group.tier.value]
+        row["passengers"] += s.group.size
+        if (
+            s.status in placed and s.reservation_urn is not None
+        ) or s.status is SubCaseStatus.RESOLVED:
+            row["accommodated"] += s.group.size
+    live = [r for r in reservations if r.status is ReservationStatus.CONFIRMED]
+    cost: dict[str, Decimal] = defaultdict(Decimal)
+    for r in live:
+        cost[r.total.currency] += r.total.amount
+    totals = case_totals = {}
+    waves = await nexa.store.waves.find(tenant, case_urn=case_urn)
+    for w in waves:
+        case_totals = w.plan.get("totals") or {}
+    savings = case_totals.get("savings_vs_market") if isinstance(case_totals, dict) else None
+    totals = {
+        "passengers": sum(s.group.size for s in subs),
+        "accommodated": sum(v["accommodated"] for v in tiers.values()),
+        "groups": len(subs),
+        "rooms": sum(len(r.rooms) for r in live),
+        "hotels_used": len({str(r.hotel_urn) for r in live}),
+        "cost": {k: str(v.quantize(Decimal("0.01"))) for k, v in cost.items()},
+        "savings_vs_market": savings,
+    }
+    sub_status = Counter(s.status.value for s in subs)
+    return {
+        "case": str(case_urn),
+        "status": case.status.value,
+        "totals": totals,
+        "by_tier": {k: tiers[k] for k in sorted(tiers)},
+        "sub_cases": dict(sorted(sub_status.items())),
+        "manual_review": dict(sorted(Counter(r.category.value for r in reviews).items())),
+        "partner": {
+            "live_bookings": len(ledger.bookings(live_only=True)),
+            "duplicate_booking_keys": len(ledger.duplicate_keys()),
+            "booking_calls": ledger.calls(),
+            "live_holds": ledger.live_holds(),
+        },
+        "unplaced_groups": sum(
+            1 for s in by_sub.values() if s.status is SubCaseStatus.MANUAL_REVIEW
+        ),
+    }

@@ -1,0 +1,123 @@
+"""``nexa demo`` — a simulated hub closure handled end to end on the embedded default."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Annotated, Any
+
+import anyio
+import typer
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.table import Table
+
+from nexa_adapters.demo import DemoOptions, run_demo
+from nexa_cli._common import handle_errors
+
+
+class _RichProgress:
+    def __init__(self, progress: Progress) -> None:
+        self._p = progress
+        self._tasks: dict[str, Any] = {}
+
+    def start(self, stage: str, total: int | None) -> None:
+        self._tasks[stage] = self._p.add_task(stage, total=total)
+
+    def advance(self, stage: str, n: int = 1) -> None:
+        self._p.advance(self._tasks[stage], n)
+
+    def finish(self, stage: str, note: str = "") -> None:
+        task = self._tasks[stage]
+        total = self._p.tasks[task].total
+        self._p.update(
+            task,
+            total=total or 1,
+            completed=total or 1,
+            description=f"{stage}: {note}" if note else stage,
+        )
+
+
+def _tables(summary: dict[str, Any]) -> list[Table]:
+    head = Table(title=f"Case {summary['case']} — {summary['status']}")
+    head.add_column("metric")
+    head.add_column("value", justify="right")
+    t = summary["totals"]
+    for key in ("passengers", "accommodated", "groups", "rooms", "hotels_used"):
+        head.add_row(key.replace("_", " "), str(t[key]))
+    for cur, amount in t["cost"].items():
+        head.add_row(f"cost ({cur})", amount)
+    head.add_row("savings vs market", str(t.get("savings_vs_market") or "-"))
+    p = summary["partner"]
+    head.add_row("partner bookings (live)", str(p["live_bookings"]))
+    head.add_row("duplicate bookings", str(p["duplicate_booking_keys"]))
+    tiers = Table(title="Passengers by tier")
+    for col in ("tier", "passengers", "accommodated"):
+        tiers.add_column(col, justify="right" if col != "tier" else "left")
+    for tier, row in summary["by_tier"].items():
+        tiers.add_row(tier, str(row["passengers"]), str(row["accommodated"]))
+    review = Table(title="Manual review by category")
+    review.add_column("category")
+    review.add_column("items", justify="right")
+    for cat, n in summary["manual_review"].items() or {"-": 0}.items():
+        review.add_row(cat, str(n))
+    stages = Table(title="Elapsed per stage (s)")
+    stages.add_column("stage")
+    stages.add_column("seconds", justify="right")
+    for stage, secs in summary["elapsed_s"].items():
+        stages.add_row(stage, f"{secs:.2f}")
+    return [head, tiers, review, stages]
+
+
+def demo(
+    airport: Annotated[str, typer.Option(help="IATA code of the closed hub.")] = "SCL",
+    passengers: Annotated[
+        int, typer.Option(min=1, max=100_000, help="Stranded passengers.")
+    ] = 5000,
+    seed: Annotated[int, typer.Option(help="Seed for the manifest and the partners.")] = 7,
+    workdir: Annotated[Path, typer.Option(help="Where the demo keeps its state.")] = Path(
+        "nexa-demo"
+    ),
+    failure_rate: Annotated[
+        float, typer.Option(min=0.0, max=0.9, help="Transient partner failure rate.")
+    ] = 0.05,
+    engine: Annotated[str, typer.Option(help="dbos (durable) or inprocess.")] = "dbos",
+    as_json: Annotated[bool, typer.Option("--json", help="Print the summary as JSON.")] = False,
+) -> None:
+    """Simulate a hub closure: case, demand, search, allocation, booking sagas, care.
+
+    Re-running with the same options resumes or reports the same case; it never books
+    a room twice.
+    """
+    opts = DemoOptions(
+        airport=airport.upper(),
+        passengers=passengers,
+        seed=seed,
+        workdir=workdir,
+        transient_failure_rate=failure_rate,
+        engine=engine,
+    )
+    _run(opts, as_json)
+
+
+@handle_errors
+def _run(opts: DemoOptions, as_json: bool) -> None:
+    console = Console(stderr=as_json)
+    columns = (
+        TextColumn("{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+    )
+    with Progress(*columns, console=console, transient=False, disable=as_json) as progress:
+        summary = anyio.run(run_demo, opts, _RichProgress(progress))
+    if as_json:
+        typer.echo(json.dumps(summary, indent=2))
+    else:
+        for table in _tables(summary):
+            console.print(table)
+
+
+def register(app: typer.Typer) -> None:
+    """Attach ``nexa demo``."""
+    app.command("demo")(demo)
