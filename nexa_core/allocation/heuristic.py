@@ -232,6 +232,8 @@ class _State:
             for _ in range(self.rr_rounds):
                 self.ruin_recreate(self.rr_iterations, rng)
                 self.repair(self.repair_work // 4)
+                self.ruin_recreate(self.rr_iterations, rng, targeted=True)
+                self.repair(self.repair_work // 4)
             cov = self.coverage()
             if best is None or cov > best[0] + _EPS:
                 best = (cov, self.snapshot())
@@ -296,28 +298,44 @@ class _State:
             if not improved:
                 break
 
-    def ruin_recreate(self, iterations: int, rng: random.Random, hotels: int = 3) -> None:
-        """Empty a few random used hotels and refill them with the groups still unplaced
-        (noisy density order); keep the change unless coverage drops."""
+    def ruin_recreate(
+        self, iterations: int, rng: random.Random, hotels: int = 3, *, targeted: bool = False
+    ) -> None:
+        """Empty a few used hotels and refill them with the groups still unplaced (noisy
+        density order); keep the change unless coverage drops. ``targeted`` picks an
+        unplaced type (heavier ones more often), ruins hotels it may use and refills with
+        it first."""
         p = self.p
+        n_types = len(p.types)
         beds = [sum(n.occupants for n in t.needs) or 1 for t in p.types]
         for _ in range(iterations):
-            if self.late() or not any(self.left):
+            if self.late():
                 return
-            used = [h for h in range(len(p.hotels)) if self.load[h] > 0]
-            if not used:
-                return
-            ruined = rng.sample(used, min(hotels, len(used)))
+            target = -1
+            if targeted:
+                waiting = [k for k in range(n_types) if self.left[k] > 0 and self.order[k]]
+                if not waiting:
+                    return
+                target = rng.choices(waiting, [self.weights[k] for k in waiting])[0]
+                pool = [h for h in self.order[target] if self.load[h] > 0]
+            else:
+                if not any(self.left):
+                    return
+                pool = [h for h in range(len(p.hotels)) if self.load[h] > 0]
+            if not pool:
+                continue
+            ruined = rng.sample(pool, min(hotels, len(pool)))
             before = self.coverage()
             removed: list[tuple[int, int, tuple[int, ...]]] = []
             for h in ruined:
                 for k, n in list(self.at_hotel[h].items()):
                     for _ in range(n):
                         removed.append((k, h, self.remove(k, h)))
-            noise = [rng.uniform(0.7, 1.3) for _ in p.types]
-            order = sorted(
-                self.type_order, key=lambda k: (-p.types[k].weight / beds[k] * noise[k], k)
-            )
+            waiting = [k for k in range(n_types) if self.left[k] > 0 and k != target]
+            noise = {k: rng.uniform(0.7, 1.3) for k in waiting}
+            order = sorted(waiting, key=lambda k: (-self.weights[k] / beds[k] * noise[k], k))
+            if target >= 0:
+                order.insert(0, target)
             added: list[tuple[int, int]] = []
             for exact in (True, False):
                 for k in order:
