@@ -42,6 +42,10 @@ class _State:
         self._need_prefs: dict[tuple[Tier, int, bool, int], tuple[tuple[int, ...], ...]] = {}
         self.version = [0] * len(p.hotels)
         self.weights = [t.weight for t in p.types]
+        self.log: list[tuple[bool, int, int, tuple[int, ...]]] = []
+        self.logging = False
+        self.depth = 0
+        self.deep_work = 0
         self.cov = 0.0
         self.fail: dict[tuple[int, int, bool], int] = {}
         self.evict_fail: dict[tuple[int, int], int] = {}
@@ -134,6 +138,8 @@ class _State:
         return tuple(taken)
 
     def add(self, k: int, h: int, rooms: tuple[int, ...]) -> None:
+        if self.logging:
+            self.log.append((True, k, h, rooms))
         self.cov += self.weights[k]
         self.placed[(k, h)].append(rooms)
         self.left[k] -= 1
@@ -143,6 +149,8 @@ class _State:
 
     def remove(self, k: int, h: int) -> tuple[int, ...]:
         rooms = self.placed[(k, h)].pop()
+        if self.logging:
+            self.log.append((False, k, h, rooms))
         self.cov -= self.weights[k]
         for r in rooms:
             self.rem[r] += 1
@@ -227,7 +235,7 @@ class _State:
             if i:
                 self.reset()
             self.construct(price)
-            self.repair(self.repair_work)
+            self.repair(self.repair_work, self.deep_work)
             rng = random.Random(self.seed)
             for _ in range(self.rr_rounds):
                 self.ruin_recreate(self.rr_iterations, rng)
@@ -284,19 +292,26 @@ class _State:
                 if not self.left[k]:
                     break
 
-    def repair(self, work: int = 10**12) -> None:
+    def repair(self, work: int = 10**12, deep_work: int = 0) -> None:
+        """Eviction repair to a local optimum, then (within ``deep_work``) with one more
+        level of eviction for the evicted."""
         p = self.p
-        stop = self.work + work
-        for _ in range(3):
-            improved = False
-            for k in self.type_order:
-                t = p.types[k]
-                while self.left[k] > 0 and not self.late() and self.work < stop:
-                    if not self._repair_once(k, t.weight):
-                        break
-                    improved = True
-            if not improved:
-                break
+        for depth, budget in ((0, work), (1, deep_work)):
+            if budget <= 0:
+                continue
+            self.depth = depth
+            stop = self.work + budget
+            for _ in range(3):
+                improved = False
+                for k in self.type_order:
+                    t = p.types[k]
+                    while self.left[k] > 0 and not self.late() and self.work < stop:
+                        if not self._repair_once(k, t.weight):
+                            break
+                        improved = True
+                if not improved:
+                    break
+        self.depth = 0
 
     def ruin_recreate(
         self, iterations: int, rng: random.Random, hotels: int = 3, *, targeted: bool = False
@@ -375,19 +390,35 @@ class _State:
         return missing
 
     def _repair_once(self, k: int, weight: float) -> bool:
-        """Place one more group of type ``k`` by evicting lighter groups at some hotel
-        and re-placing them (first at the same hotel, then anywhere)."""
+        """Place one more group of type ``k``, evicting groups at some hotel and
+        re-placing them elsewhere (one more level of eviction for victims that find no
+        room); kept only when the weighted coverage strictly grows."""
+        self.log.clear()
+        self.logging = True
+        try:
+            return self._insert(k, self.depth, frozenset()) is not None
+        finally:
+            self.logging = False
+            self.log.clear()
+
+    def _insert(self, k: int, depth: int, avoid: frozenset[int]) -> float | None:
+        """Place one group of type ``k``; returns the coverage lost to make room (less than
+        its weight) or None, leaving the state unchanged, when no such move exists."""
         p = self.p
+        weight = self.weights[k]
         for h in self.order[k]:
+            if h in avoid:
+                continue
             rooms = self.fit(k, h, False)
             if rooms is not None:
                 self.add(k, h, rooms)
-                return True
+                return 0.0
             if self.evict_fail.get((k, h)) == self.version[h]:
                 continue
-            evicted: list[tuple[int, tuple[int, ...]]] = []
+            mark = len(self.log)
             lost = 0.0
             fitted: tuple[int, ...] | None = None
+            evicted: list[int] = []
             while True:
                 missing = self._missing(k, h)
                 best: tuple[float, int] | None = None
@@ -406,41 +437,49 @@ class _State:
                 k2 = best[1]
                 if lost + p.types[k2].weight >= self.budget * weight:
                     break
-                evicted.append((k2, self.remove(k2, h)))
+                self.remove(k2, h)
+                evicted.append(k2)
                 lost += p.types[k2].weight
                 self.work += 1
                 fitted = self.fit(k, h, False)
                 if fitted is not None:
                     break
             if fitted is None:
-                for k2, rooms2 in reversed(evicted):
-                    self._restore(k2, h, rooms2)
+                self._rollback(mark)
                 self.evict_fail[(k, h)] = self.version[h]
                 continue
             self.add(k, h, fitted)
-            replaced: list[tuple[int, int]] = []
             lost = 0.0
-            for k2, _ in sorted(evicted, key=lambda e: -p.types[e[0]].weight):
+            inner = avoid | {h}
+            for k2 in sorted(evicted, key=lambda e: -self.weights[e]):
                 back = self.fit(k2, h, False)
                 if back is not None:
                     self.add(k2, h, back)
-                    replaced.append((k2, h))
                     continue
-                h2 = self.place_anywhere(k2, avoid=h)
-                if h2 < 0:
-                    lost += p.types[k2].weight
-                else:
-                    replaced.append((k2, h2))
+                if self.place_anywhere(k2, avoid=h) >= 0:
+                    continue
+                sub = self._insert(k2, depth - 1, inner) if depth > 0 else None
+                lost += self.weights[k2] if sub is None else sub
             if lost + _EPS < weight:
-                return True
-            # undo: take back the re-placed victims and k, restore the originals
-            for k2, h2 in reversed(replaced):
-                self.remove(k2, h2)
-            self.remove(k, h)
-            for k2, rooms2 in reversed(evicted):
-                self._restore(k2, h, rooms2)
+                return lost
+            self._rollback(mark)
             self.evict_fail[(k, h)] = self.version[h]
-        return False
+        return None
+
+    def _rollback(self, mark: int) -> None:
+        """Undo every add/remove logged after ``mark``."""
+        log = self.log
+        self.logging = False
+        while len(log) > mark:
+            added, k, h, rooms = log.pop()
+            if added:
+                copies = self.placed[(k, h)]
+                i = len(copies) - 1 - copies[::-1].index(rooms)
+                copies[i], copies[-1] = copies[-1], copies[i]
+                self.remove(k, h)
+            else:
+                self._restore(k, h, rooms)
+        self.logging = True
 
     def _restore(self, k: int, h: int, rooms: tuple[int, ...]) -> None:
         for r in rooms:
@@ -609,7 +648,9 @@ class GreedyRepairSolver:
         repair_work: int = 1_000_000,
         rr_rounds: int = 1,
         rr_iterations: int = 300,
+        deep_work: int = 150_000,
     ) -> None:
+        self.deep_work = deep_work
         self.rr_rounds = rr_rounds
         self.rr_iterations = rr_iterations
         self.repair_work = repair_work
@@ -626,6 +667,7 @@ class GreedyRepairSolver:
         st = _State(problem, deadline)
         st.repair_work = self.repair_work
         st.rr_rounds = self.rr_rounds
+        st.deep_work = self.deep_work
         st.rr_iterations = self.rr_iterations
         if self.repair:
             st.construct_priced(self.rounds)
