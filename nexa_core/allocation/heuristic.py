@@ -23,9 +23,13 @@ from collections import defaultdict
 from nexa_core.allocation.problem import AllocationProblem, Placement, SolverResult
 from nexa_core.model import Tier
 
-__all__ = ["GreedyRepairSolver"]
+__all__ = ["DEEP_WORK", "SMALL_HOTEL_ROOMS", "GreedyRepairSolver"]
 
 _EPS = 1e-9
+#: work budget (room fits) of the two-level ejection-chain pass
+DEEP_WORK = 150_000
+#: the chain pass runs by default when hotels offer fewer rooms than this on average
+SMALL_HOTEL_ROOMS = 15
 
 
 class _State:
@@ -544,10 +548,9 @@ class _State:
         self.add(k, best[1], got)
         return True
 
-    def _close_hotels(self, max_load: int = 16) -> bool:
-        """Close lightly used hotels: move their groups to hotels already in use; groups
-        that find no room may be replaced by unplaced groups of at least the same total
-        weight (coverage never drops). Kept only when the total cost falls."""
+    def _close_hotels(self, max_load: int = 12) -> bool:
+        """Close lightly used hotels: move all their groups to hotels already in use;
+        kept only when every group moved and the total cost falls."""
         p = self.p
         closed = False
         used = sorted(
@@ -574,18 +577,6 @@ class _State:
                     rooms = self.placed[(k, got_h)][-1]
                     after += self._copy_cost(k, got_h, rooms)
                     moved.append((k, got_h))
-            if self.coverage() + _EPS < before_cov:
-                # refill the lost weight with unplaced groups, in density order
-                for k in self.type_order:
-                    if self.coverage() + _EPS >= before_cov:
-                        break
-                    while self.left[k] > 0 and self.coverage() + _EPS < before_cov:
-                        got_h = self._place_in_used(k, h)
-                        if got_h < 0:
-                            break
-                        rooms = self.placed[(k, got_h)][-1]
-                        after += self._copy_cost(k, got_h, rooms)
-                        moved.append((k, got_h))
             if self.coverage() + _EPS >= before_cov and after + _EPS < before + p.fixed_cost:
                 closed = True
                 continue
@@ -648,7 +639,7 @@ class GreedyRepairSolver:
         repair_work: int = 1_000_000,
         rr_rounds: int = 1,
         rr_iterations: int = 300,
-        deep_work: int = 150_000,
+        deep_work: int | None = None,
     ) -> None:
         self.deep_work = deep_work
         self.rr_rounds = rr_rounds
@@ -667,7 +658,12 @@ class GreedyRepairSolver:
         st = _State(problem, deadline)
         st.repair_work = self.repair_work
         st.rr_rounds = self.rr_rounds
-        st.deep_work = self.deep_work
+        if self.deep_work is not None:
+            st.deep_work = self.deep_work
+        else:  # chains pay off when hotels are small next to the groups (few rooms each)
+            rooms = sum(c.count for c in problem.classes)
+            small = rooms < SMALL_HOTEL_ROOMS * max(1, len(problem.hotels))
+            st.deep_work = DEEP_WORK if small else 0
         st.rr_iterations = self.rr_iterations
         if self.repair:
             st.construct_priced(self.rounds)
