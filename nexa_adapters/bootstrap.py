@@ -106,6 +106,8 @@ def bootstrap(
     coordination = build("coordination", "nexa_coordination_from_url", settings.coordination_url)
     if coordination is not None:  # partner adapters take rate limits and breakers from it
         options.setdefault("coordination", coordination)
+    if store is not None:  # the direct-contract provider reads contracts from it
+        options.setdefault("store", store)
     idempotency = getattr(store, "idempotency", None)
     if idempotency is not None:  # ...and remember replays in the operational store
         options.setdefault("idempotency", idempotency)

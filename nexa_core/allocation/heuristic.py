@@ -23,9 +23,13 @@ from collections import defaultdict
 from nexa_core.allocation.problem import AllocationProblem, Placement, SolverResult
 from nexa_core.model import Tier
 
-__all__ = ["GreedyRepairSolver"]
+__all__ = ["DEEP_WORK", "SMALL_HOTEL_ROOMS", "GreedyRepairSolver"]
 
 _EPS = 1e-9
+#: work budget (room fits) of the two-level ejection-chain pass
+DEEP_WORK = 150_000
+#: the chain pass runs by default when hotels offer fewer rooms than this on average
+SMALL_HOTEL_ROOMS = 15
 
 
 class _State:
@@ -42,6 +46,10 @@ class _State:
         self._need_prefs: dict[tuple[Tier, int, bool, int], tuple[tuple[int, ...], ...]] = {}
         self.version = [0] * len(p.hotels)
         self.weights = [t.weight for t in p.types]
+        self.log: list[tuple[bool, int, int, tuple[int, ...]]] = []
+        self.logging = False
+        self.depth = 0
+        self.deep_work = 0
         self.cov = 0.0
         self.fail: dict[tuple[int, int, bool], int] = {}
         self.evict_fail: dict[tuple[int, int], int] = {}
@@ -134,6 +142,8 @@ class _State:
         return tuple(taken)
 
     def add(self, k: int, h: int, rooms: tuple[int, ...]) -> None:
+        if self.logging:
+            self.log.append((True, k, h, rooms))
         self.cov += self.weights[k]
         self.placed[(k, h)].append(rooms)
         self.left[k] -= 1
@@ -143,6 +153,8 @@ class _State:
 
     def remove(self, k: int, h: int) -> tuple[int, ...]:
         rooms = self.placed[(k, h)].pop()
+        if self.logging:
+            self.log.append((False, k, h, rooms))
         self.cov -= self.weights[k]
         for r in rooms:
             self.rem[r] += 1
@@ -227,10 +239,12 @@ class _State:
             if i:
                 self.reset()
             self.construct(price)
-            self.repair(self.repair_work)
+            self.repair(self.repair_work, self.deep_work)
             rng = random.Random(self.seed)
             for _ in range(self.rr_rounds):
                 self.ruin_recreate(self.rr_iterations, rng)
+                self.repair(self.repair_work // 4)
+                self.ruin_recreate(self.rr_iterations, rng, targeted=True)
                 self.repair(self.repair_work // 4)
             cov = self.coverage()
             if best is None or cov > best[0] + _EPS:
@@ -282,42 +296,65 @@ class _State:
                 if not self.left[k]:
                     break
 
-    def repair(self, work: int = 10**12) -> None:
+    def repair(self, work: int = 10**12, deep_work: int = 0) -> None:
+        """Eviction repair to a local optimum, then (within ``deep_work``) with one more
+        level of eviction for the evicted."""
         p = self.p
-        stop = self.work + work
-        for _ in range(3):
-            improved = False
-            for k in self.type_order:
-                t = p.types[k]
-                while self.left[k] > 0 and not self.late() and self.work < stop:
-                    if not self._repair_once(k, t.weight):
-                        break
-                    improved = True
-            if not improved:
-                break
+        for depth, budget in ((0, work), (1, deep_work)):
+            if budget <= 0:
+                continue
+            self.depth = depth
+            stop = self.work + budget
+            for _ in range(3):
+                improved = False
+                for k in self.type_order:
+                    t = p.types[k]
+                    while self.left[k] > 0 and not self.late() and self.work < stop:
+                        if not self._repair_once(k, t.weight):
+                            break
+                        improved = True
+                if not improved:
+                    break
+        self.depth = 0
 
-    def ruin_recreate(self, iterations: int, rng: random.Random, hotels: int = 3) -> None:
-        """Empty a few random used hotels and refill them with the groups still unplaced
-        (noisy density order); keep the change unless coverage drops."""
+    def ruin_recreate(
+        self, iterations: int, rng: random.Random, hotels: int = 3, *, targeted: bool = False
+    ) -> None:
+        """Empty a few used hotels and refill them with the groups still unplaced (noisy
+        density order); keep the change unless coverage drops. ``targeted`` picks an
+        unplaced type (heavier ones more often), ruins hotels it may use and refills with
+        it first."""
         p = self.p
+        n_types = len(p.types)
         beds = [sum(n.occupants for n in t.needs) or 1 for t in p.types]
         for _ in range(iterations):
-            if self.late() or not any(self.left):
+            if self.late():
                 return
-            used = [h for h in range(len(p.hotels)) if self.load[h] > 0]
-            if not used:
-                return
-            ruined = rng.sample(used, min(hotels, len(used)))
+            target = -1
+            if targeted:
+                waiting = [k for k in range(n_types) if self.left[k] > 0 and self.order[k]]
+                if not waiting:
+                    return
+                target = rng.choices(waiting, [self.weights[k] for k in waiting])[0]
+                pool = [h for h in self.order[target] if self.load[h] > 0]
+            else:
+                if not any(self.left):
+                    return
+                pool = [h for h in range(len(p.hotels)) if self.load[h] > 0]
+            if not pool:
+                continue
+            ruined = rng.sample(pool, min(hotels, len(pool)))
             before = self.coverage()
             removed: list[tuple[int, int, tuple[int, ...]]] = []
             for h in ruined:
                 for k, n in list(self.at_hotel[h].items()):
                     for _ in range(n):
                         removed.append((k, h, self.remove(k, h)))
-            noise = [rng.uniform(0.7, 1.3) for _ in p.types]
-            order = sorted(
-                self.type_order, key=lambda k: (-p.types[k].weight / beds[k] * noise[k], k)
-            )
+            waiting = [k for k in range(n_types) if self.left[k] > 0 and k != target]
+            noise = {k: rng.uniform(0.7, 1.3) for k in waiting}
+            order = sorted(waiting, key=lambda k: (-self.weights[k] / beds[k] * noise[k], k))
+            if target >= 0:
+                order.insert(0, target)
             added: list[tuple[int, int]] = []
             for exact in (True, False):
                 for k in order:
@@ -357,19 +394,35 @@ class _State:
         return missing
 
     def _repair_once(self, k: int, weight: float) -> bool:
-        """Place one more group of type ``k`` by evicting lighter groups at some hotel
-        and re-placing them (first at the same hotel, then anywhere)."""
+        """Place one more group of type ``k``, evicting groups at some hotel and
+        re-placing them elsewhere (one more level of eviction for victims that find no
+        room); kept only when the weighted coverage strictly grows."""
+        self.log.clear()
+        self.logging = True
+        try:
+            return self._insert(k, self.depth, frozenset()) is not None
+        finally:
+            self.logging = False
+            self.log.clear()
+
+    def _insert(self, k: int, depth: int, avoid: frozenset[int]) -> float | None:
+        """Place one group of type ``k``; returns the coverage lost to make room (less than
+        its weight) or None, leaving the state unchanged, when no such move exists."""
         p = self.p
+        weight = self.weights[k]
         for h in self.order[k]:
+            if h in avoid:
+                continue
             rooms = self.fit(k, h, False)
             if rooms is not None:
                 self.add(k, h, rooms)
-                return True
+                return 0.0
             if self.evict_fail.get((k, h)) == self.version[h]:
                 continue
-            evicted: list[tuple[int, tuple[int, ...]]] = []
+            mark = len(self.log)
             lost = 0.0
             fitted: tuple[int, ...] | None = None
+            evicted: list[int] = []
             while True:
                 missing = self._missing(k, h)
                 best: tuple[float, int] | None = None
@@ -388,41 +441,49 @@ class _State:
                 k2 = best[1]
                 if lost + p.types[k2].weight >= self.budget * weight:
                     break
-                evicted.append((k2, self.remove(k2, h)))
+                self.remove(k2, h)
+                evicted.append(k2)
                 lost += p.types[k2].weight
                 self.work += 1
                 fitted = self.fit(k, h, False)
                 if fitted is not None:
                     break
             if fitted is None:
-                for k2, rooms2 in reversed(evicted):
-                    self._restore(k2, h, rooms2)
+                self._rollback(mark)
                 self.evict_fail[(k, h)] = self.version[h]
                 continue
             self.add(k, h, fitted)
-            replaced: list[tuple[int, int]] = []
             lost = 0.0
-            for k2, _ in sorted(evicted, key=lambda e: -p.types[e[0]].weight):
+            inner = avoid | {h}
+            for k2 in sorted(evicted, key=lambda e: -self.weights[e]):
                 back = self.fit(k2, h, False)
                 if back is not None:
                     self.add(k2, h, back)
-                    replaced.append((k2, h))
                     continue
-                h2 = self.place_anywhere(k2, avoid=h)
-                if h2 < 0:
-                    lost += p.types[k2].weight
-                else:
-                    replaced.append((k2, h2))
+                if self.place_anywhere(k2, avoid=h) >= 0:
+                    continue
+                sub = self._insert(k2, depth - 1, inner) if depth > 0 else None
+                lost += self.weights[k2] if sub is None else sub
             if lost + _EPS < weight:
-                return True
-            # undo: take back the re-placed victims and k, restore the originals
-            for k2, h2 in reversed(replaced):
-                self.remove(k2, h2)
-            self.remove(k, h)
-            for k2, rooms2 in reversed(evicted):
-                self._restore(k2, h, rooms2)
+                return lost
+            self._rollback(mark)
             self.evict_fail[(k, h)] = self.version[h]
-        return False
+        return None
+
+    def _rollback(self, mark: int) -> None:
+        """Undo every add/remove logged after ``mark``."""
+        log = self.log
+        self.logging = False
+        while len(log) > mark:
+            added, k, h, rooms = log.pop()
+            if added:
+                copies = self.placed[(k, h)]
+                i = len(copies) - 1 - copies[::-1].index(rooms)
+                copies[i], copies[-1] = copies[-1], copies[i]
+                self.remove(k, h)
+            else:
+                self._restore(k, h, rooms)
+        self.logging = True
 
     def _restore(self, k: int, h: int, rooms: tuple[int, ...]) -> None:
         for r in rooms:
@@ -487,10 +548,9 @@ class _State:
         self.add(k, best[1], got)
         return True
 
-    def _close_hotels(self, max_load: int = 16) -> bool:
-        """Close lightly used hotels: move their groups to hotels already in use; groups
-        that find no room may be replaced by unplaced groups of at least the same total
-        weight (coverage never drops). Kept only when the total cost falls."""
+    def _close_hotels(self, max_load: int = 12) -> bool:
+        """Close lightly used hotels: move all their groups to hotels already in use;
+        kept only when every group moved and the total cost falls."""
         p = self.p
         closed = False
         used = sorted(
@@ -517,18 +577,6 @@ class _State:
                     rooms = self.placed[(k, got_h)][-1]
                     after += self._copy_cost(k, got_h, rooms)
                     moved.append((k, got_h))
-            if self.coverage() + _EPS < before_cov:
-                # refill the lost weight with unplaced groups, in density order
-                for k in self.type_order:
-                    if self.coverage() + _EPS >= before_cov:
-                        break
-                    while self.left[k] > 0 and self.coverage() + _EPS < before_cov:
-                        got_h = self._place_in_used(k, h)
-                        if got_h < 0:
-                            break
-                        rooms = self.placed[(k, got_h)][-1]
-                        after += self._copy_cost(k, got_h, rooms)
-                        moved.append((k, got_h))
             if self.coverage() + _EPS >= before_cov and after + _EPS < before + p.fixed_cost:
                 closed = True
                 continue
@@ -591,7 +639,9 @@ class GreedyRepairSolver:
         repair_work: int = 1_000_000,
         rr_rounds: int = 1,
         rr_iterations: int = 300,
+        deep_work: int | None = None,
     ) -> None:
+        self.deep_work = deep_work
         self.rr_rounds = rr_rounds
         self.rr_iterations = rr_iterations
         self.repair_work = repair_work
@@ -608,6 +658,12 @@ class GreedyRepairSolver:
         st = _State(problem, deadline)
         st.repair_work = self.repair_work
         st.rr_rounds = self.rr_rounds
+        if self.deep_work is not None:
+            st.deep_work = self.deep_work
+        else:  # chains pay off when hotels are small next to the groups (few rooms each)
+            rooms = sum(c.count for c in problem.classes)
+            small = rooms < SMALL_HOTEL_ROOMS * max(1, len(problem.hotels))
+            st.deep_work = DEEP_WORK if small else 0
         st.rr_iterations = self.rr_iterations
         if self.repair:
             st.construct_priced(self.rounds)

@@ -12,6 +12,7 @@ then to the lexically smallest offer URN (deterministic).
 
 from __future__ import annotations
 
+import math
 import re
 import unicodedata
 from collections.abc import Sequence
@@ -84,12 +85,20 @@ def dedup_offers(offers: Sequence[HotelOffer]) -> DedupResult:
                 join(by_ext[key], i, "external-id")
             else:
                 by_ext[key] = i
-    # geo + stars: bucket by 0.002° cells (≥ 100 m below ~60° latitude), compare neighbours
+    # geo + stars: grid cells at least 111 m wide at every latitude present, so a pair
+    # within 100 m always lies in the same or a neighbouring cell
+    max_lat = max((abs(o.latitude) for o in offers), default=0.0)
+    lat_step = 0.001
+    lon_step = 0.001 / max(math.cos(math.radians(min(max_lat, 89.0))), 0.01)
+
+    def cell(o: HotelOffer) -> tuple[int, int]:
+        return (math.floor(o.latitude / lat_step), math.floor(o.longitude / lon_step))
+
     cells: dict[tuple[int, int], list[int]] = {}
     for i, o in enumerate(offers):
-        cells.setdefault((int(o.latitude * 500 // 1), int(o.longitude * 500 // 1)), []).append(i)
+        cells.setdefault(cell(o), []).append(i)
     for i, o in enumerate(offers):
-        ci, cj = int(o.latitude * 500 // 1), int(o.longitude * 500 // 1)
+        ci, cj = cell(o)
         for di in (-1, 0, 1):
             for dj in (-1, 0, 1):
                 for j in cells.get((ci + di, cj + dj), ()):

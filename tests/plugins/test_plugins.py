@@ -83,3 +83,19 @@ def test_highs_solver_plugin_registers_the_exact_solver() -> None:
     pm = get_plugin_manager(allow=["highs"])
     solvers = collect(pm, "nexa_register_solvers")
     assert isinstance(solvers["highs"](), HighsSolver)
+
+
+def test_direct_plugin_builds_the_contract_provider_from_the_store() -> None:
+    from nexa_adapters.memory import MemoryStore
+    from nexa_adapters.plugins import collect, get_plugin_manager
+    from nexa_core.errors import ConfigurationError
+    from nexa_core.hotels import DirectContracts
+
+    pm = get_plugin_manager(allow=["direct"])
+    hotels = collect(pm, "nexa_register_hotel_providers")
+    booking = collect(pm, "nexa_register_booking_providers")
+    built = hotels["direct"](store=MemoryStore())
+    assert isinstance(built, DirectContracts) and built.name == "direct"
+    assert isinstance(booking["direct"](store=MemoryStore()), DirectContracts)
+    with pytest.raises(ConfigurationError):
+        hotels["direct"]()

@@ -49,3 +49,19 @@ def test_cheapest_duplicate_wins_and_ties_go_to_the_direct_contract() -> None:
     assert dedup_offers([gds, direct]).offers[0].vendor == "direct"
     cheaper = attrs.evolve(offer("H", [(RoomType.DBL, 5, "89")], vendor="hb"), name=gds.name)
     assert dedup_offers([gds, direct, cheaper]).offers[0].vendor == "hb"
+
+
+def test_geo_layer_finds_neighbours_at_high_latitude_and_across_cell_edges() -> None:
+    base = offer("A", [(RoomType.DBL, 5, "90")])
+    north = attrs.evolve(base, latitude=69.65, longitude=18.956, name="Tromso A")
+    # ~90 m east of it at 69.65° N (0.00234° of longitude)
+    east = attrs.evolve(
+        offer("B", [(RoomType.DBL, 5, "80")], vendor="hb"),
+        latitude=69.65,
+        longitude=18.95834,
+        name="Tromso B",
+    )
+    assert [o.hotel_urn.id for o in dedup_offers([north, east]).offers] == ["B"]
+    # ~150 m away is not a duplicate
+    far = attrs.evolve(east, longitude=18.9599, urn=attrs.evolve(east.urn, id="of-C"))
+    assert len(dedup_offers([north, far]).offers) == 2
