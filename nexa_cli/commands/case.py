@@ -15,6 +15,21 @@ import anyio
 import typer
 
 from nexa_cli._common import emit, fail, handle_errors
+from nexa_cli._operator import (
+    EngineUrlOption,
+    JsonOption,
+    RoleOption,
+    UserOption,
+    audit_line,
+    audit_row,
+    load_policy,
+    parse_enum,
+    parse_instant,
+    parse_urn,
+    principal_for,
+    run_services,
+    table,
+)
 
 T = TypeVar("T")
 
@@ -163,6 +178,250 @@ def report(
     except OSError as exc:
         fail(f"cannot write {html}: {exc.strerror or exc}", 2)
     emit(_report_summary(built, str(out)), as_json=as_json, human=_report_human)
+
+
+# --------------------------------------------------------------------------- operator commands
+# nexa case open | list | show | reaccommodate (see nexa_cli._operator for the principal)
+
+
+def _case_row(case: Any) -> dict[str, Any]:
+    return {
+        "case": str(case.urn),
+        "status": case.status.value,
+        "airport": case.airport_urn.id,
+        "flight": case.flight.urn.id,
+        "event_id": case.external_event_id,
+        "disrupted_at": case.disrupted_at.isoformat(),
+        "next_departure": case.next_departure.isoformat() if case.next_departure else None,
+    }
+
+
+def demand_row(demand: Any) -> dict[str, Any]:
+    return {
+        "demand": str(demand.urn),
+        "case": str(demand.case_urn),
+        "type": demand.type.value,
+        "rooms": demand.rooms_requested,
+        "status": demand.status.value,
+        "reason": demand.reason,
+        "decided_by": str(demand.decided_by) if demand.decided_by else None,
+    }
+
+
+def _open_human(d: dict[str, Any]) -> str:
+    demand = d["demand"]
+    gate = f"demand {demand['status']} ({demand['rooms']} rooms)" if demand else "no demand"
+    verb = "replayed" if d["replayed"] else "opened"
+    return f"{verb} {d['case']}: {d['sub_cases']} sub-case(s), {gate}"
+
+
+@case_app.command("open")
+@handle_errors
+def open_(
+    manifest: Annotated[str, typer.Option("--manifest", help="Manifest file (JSON or YAML).")],
+    policy: Annotated[
+        str | None,
+        typer.Option(
+            "--policy", help="Policy file (YAML/JSON; default: the packaged demo policy)."
+        ),
+    ] = None,
+    airline: AirlineOption = None,
+    as_role: RoleOption = "OPS_SUPERVISOR",
+    user: UserOption = "u-cli-operator",
+    store_url: StoreUrlOption = None,
+    engine_url: EngineUrlOption = None,
+    config: ConfigOption = None,
+    as_json: JsonOption = False,
+) -> None:
+    """Open a case from an airline manifest (a replay of its event id returns the same case).
+
+    Groups passengers by PNR into sub-cases and files the initial room demand (auto-approved
+    when the policy allows it). Booking sagas are not started here.
+
+    A trusted operator tool on the store's machine (no CLI login yet); --user/--as-role are audited.
+    """
+    from nexa_adapters.documents import parse_manifest
+    from nexa_cli._common import read_document
+
+    principal = principal_for(airline, as_role, user)
+    parsed = parse_manifest(read_document(manifest, kind="manifest"))
+    chosen = load_policy(policy)
+
+    async def act(nexa: Any, orch: Any, reviews: Any) -> Any:
+        return await orch.open_case(parsed, principal=principal)
+
+    opened = run_services(
+        store_url=store_url, config=config, engine_url=engine_url, policy=chosen, action=act
+    )
+    out = {
+        "case": str(opened.case.urn),
+        "status": opened.case.status.value,
+        "sub_cases": len(opened.sub_cases),
+        "demand": demand_row(opened.demand) if opened.demand else None,
+        "replayed": opened.replayed,
+    }
+    emit(out, as_json=as_json, human=_open_human)
+
+
+@case_app.command("list")
+@handle_errors
+def list_(
+    status: Annotated[
+        str | None, typer.Option("--status", help="Only cases in this status.")
+    ] = None,
+    airline: AirlineOption = None,
+    store_url: StoreUrlOption = None,
+    config: ConfigOption = None,
+    as_json: JsonOption = False,
+) -> None:
+    """List the tenant's cases (optionally by status)."""
+    from nexa_core.model import CaseStatus
+
+    tenant = tenant_for(airline)
+    where = {"status": parse_enum(CaseStatus, status, "--status")} if status else {}
+
+    async def act(store: Any) -> list[Any]:
+        return list(await store.cases.find(tenant, **where))
+
+    rows = [_case_row(c) for c in run_with_store(store_url, config, act)]
+    emit(
+        rows,
+        as_json=as_json,
+        human=lambda r: table(r, ("case", "status", "airport", "flight", "event_id"), "no cases"),
+    )
+
+
+async def _timeline(store: Any, tenant: Any, case: Any, entities: list[Any]) -> list[Any]:
+    from nexa_core.ports import AuditQuery
+
+    seen: dict[str, Any] = {}
+    queries = [AuditQuery(entity_urn=u) for u in entities]
+    if case.correlation_urn is not None:
+        queries.append(AuditQuery(correlation_urn=case.correlation_urn))
+    for q in queries:
+        for entry in await store.audit.query(tenant, q):
+            seen[str(entry.urn)] = entry
+    return sorted(seen.values(), key=lambda e: (e.at, str(e.urn)))
+
+
+def _show_human(d: dict[str, Any]) -> str:
+    c = d["case"]
+    counts = ", ".join(f"{k} {v}" for k, v in d["sub_case_status"].items()) or "none"
+    lines = [
+        f"case {c['case']} ({c['status']})",
+        f"  airport {c['airport']}  flight {c['flight']}  event {c['event_id']}",
+        f"  disrupted {c['disrupted_at']}  next departure {c['next_departure'] or '-'}",
+        f"  sub-cases: {d['sub_cases']} ({counts})",
+    ]
+    for dm in d["demands"]:
+        lines.append(f"  demand {dm['demand']}: {dm['type']} {dm['rooms']} rooms {dm['status']}")
+    lines.append(f"  open review items: {d['open_reviews']}")
+    lines.append(f"timeline ({len(d['timeline'])} of {d['timeline_total']} entries):")
+    lines += ["  " + audit_line(r) for r in d["timeline"]]
+    return "\n".join(lines)
+
+
+@case_app.command("show")
+@handle_errors
+def show(
+    urn: Annotated[str, typer.Argument(help="The case URN, e.g. urn:case:c-1.")],
+    limit: Annotated[
+        int, typer.Option("--limit", min=1, help="Show the newest N timeline entries.")
+    ] = 50,
+    airline: AirlineOption = None,
+    store_url: StoreUrlOption = None,
+    config: ConfigOption = None,
+    as_json: JsonOption = False,
+) -> None:
+    """Show a case: header, sub-case status counts, demands and a timeline from the audit log
+    (the case, its sub-cases, demands and review items)."""
+    from collections import Counter
+
+    from nexa_core.model import ReviewState
+
+    case_urn = parse_urn(urn, "case")
+    tenant = tenant_for(airline)
+
+    async def act(store: Any) -> dict[str, Any]:
+        case = await store.cases.get(tenant, case_urn)
+        subs = await store.sub_cases.find(tenant, case_urn=case.urn)
+        demands = await store.demands.find(tenant, case_urn=case.urn)
+        reviews = await store.reviews.find(tenant, case_urn=case.urn)
+        entities = [case.urn, *(s.urn for s in subs), *(d.urn for d in demands)]
+        entities += [r.urn for r in reviews]
+        timeline = await _timeline(store, tenant, case, entities)
+        counts = Counter(s.status.value for s in subs)
+        return {
+            "case": _case_row(case),
+            "sub_cases": len(subs),
+            "sub_case_status": dict(sorted(counts.items())),
+            "demands": [demand_row(d) for d in demands],
+            "open_reviews": sum(1 for r in reviews if r.state is not ReviewState.RESOLVED),
+            "timeline_total": len(timeline),
+            "timeline": [audit_row(e) for e in timeline[-limit:]],
+        }
+
+    emit(run_with_store(store_url, config, act), as_json=as_json, human=_show_human)
+
+
+@case_app.command("reaccommodate")
+@handle_errors
+def reaccommodate(
+    urn: Annotated[str, typer.Argument(help="The case URN.")],
+    departure: Annotated[
+        str, typer.Option("--departure", help="New departure, ISO 8601 with a time zone.")
+    ],
+    policy: Annotated[
+        str | None,
+        typer.Option(
+            "--policy", help="Policy file (YAML/JSON; default: the packaged demo policy)."
+        ),
+    ] = None,
+    airline: AirlineOption = None,
+    as_role: RoleOption = "OPS_SUPERVISOR",
+    user: UserOption = "u-cli-operator",
+    store_url: StoreUrlOption = None,
+    engine_url: EngineUrlOption = None,
+    config: ConfigOption = None,
+    as_json: JsonOption = False,
+) -> None:
+    """Re-plan a case's stays for a new departure; groups whose stay changes are listed
+    (offers already made roll back, groups that no longer need a hotel resolve).
+
+    A trusted operator tool on the store's machine (no CLI login yet); --user/--as-role are audited.
+    """
+    case_urn = parse_urn(urn, "case")
+    when = parse_instant(departure, "--departure")
+    principal = principal_for(airline, as_role, user)
+    chosen = load_policy(policy)
+
+    async def act(nexa: Any, orch: Any, reviews: Any) -> list[Any]:
+        return list(await orch.reaccommodate(case_urn, when, principal=principal))
+
+    changed = run_services(
+        store_url=store_url, config=config, engine_url=engine_url, policy=chosen, action=act
+    )
+    out = {
+        "case": str(case_urn),
+        "departure": when.isoformat(),
+        "changed": [
+            {
+                "sub_case": str(s.urn),
+                "group": s.group.group_id,
+                "status": s.status.value,
+                "nights": s.stay_plan.nights if s.stay_plan else None,
+            }
+            for s in changed
+        ],
+    }
+    emit(
+        out,
+        as_json=as_json,
+        human=lambda d: (
+            f"re-accommodated {d['case']} for {d['departure']}: "
+            f"{len(d['changed'])} sub-case(s) changed"
+        ),
+    )
 
 
 # --------------------------------------------------------------------------- registration
