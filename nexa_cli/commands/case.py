@@ -292,16 +292,24 @@ def list_(
 
 
 async def _timeline(store: Any, tenant: Any, case: Any, entities: list[Any]) -> list[Any]:
+    """Audit entries of the case, its sub-cases, demands and review items (and of its
+    correlation), oldest first — one query for the tenant's entries since the case opened."""
     from nexa_core.ports import AuditQuery
 
-    seen: dict[str, Any] = {}
-    queries = [AuditQuery(entity_urn=u) for u in entities]
-    if case.correlation_urn is not None:
-        queries.append(AuditQuery(correlation_urn=case.correlation_urn))
-    for q in queries:
-        for entry in await store.audit.query(tenant, q):
-            seen[str(entry.urn)] = entry
-    return sorted(seen.values(), key=lambda e: (e.at, str(e.urn)))
+    wanted = {str(u) for u in entities}
+    since = case.created_at
+    if since is None:  # no opening time recorded: ask per entity
+        seen: dict[str, Any] = {}
+        for urn in entities:
+            for entry in await store.audit.query(tenant, AuditQuery(entity_urn=urn)):
+                seen[str(entry.urn)] = entry
+        return sorted(seen.values(), key=lambda e: (e.at, str(e.urn)))
+    corr = case.correlation_urn
+    return [
+        e
+        for e in await store.audit.query(tenant, AuditQuery(since=since))
+        if str(e.entity_urn) in wanted or (corr is not None and e.correlation_urn == corr)
+    ]
 
 
 def _show_human(d: dict[str, Any]) -> str:
