@@ -303,3 +303,30 @@ def test_audit_query_bad_input(env: Env) -> None:
         "audit", "query", "--since", "2026-02-01T00:00Z", "--until", "2026-01-01T00:00Z"
     )
     one_line_error(since_after_until, 2)
+
+
+def test_case_show_timeline_has_the_cases_review_entries_and_not_another_cases(
+    env: Env,
+) -> None:
+    opened = env.open_gated()
+    other_manifest = env.tmp / "other.json"
+    other_manifest.write_text(json.dumps(synthetic_manifest("SCL", 6, seed=2)), "utf-8")
+    other = env.ok("case", "open", "--manifest", str(other_manifest))
+    assert other["case"] != opened["case"]
+    item = add_review(env, opened["case"])
+    env.ok("review", "claim", item)
+    shown = env.ok("case", "show", opened["case"], "--limit", "1")
+    assert shown["timeline_total"] == 2
+    assert [(e["action"], e["entity"]) for e in shown["timeline"]] == [("review.claimed", item)]
+    assert shown["open_reviews"] == 1
+    theirs = env.ok("case", "show", other["case"])
+    assert [e["entity"] for e in theirs["timeline"]] == [other["case"]]
+
+
+def test_unusable_store_or_engine_url_is_a_configuration_error(env: Env) -> None:
+    args = ("case", "open", "--manifest", str(env.manifest))
+    one_line_error(runner.invoke(app, [*args, "--store-url", "bogus://x", "--airline", "LAN"]), 6)
+    one_line_error(env.run(*args, "--engine-url", "bogus://x"), 6)
+    one_line_error(
+        runner.invoke(app, ["case", "list", "--store-url", "bogus://x", "--airline", "LAN"]), 6
+    )
