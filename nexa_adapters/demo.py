@@ -9,6 +9,10 @@ sagas') and never books twice: the partner ledger is keyed by booking idempotenc
 
 from __future__ import annotations
 
+import os
+import signal
+import subprocess
+import sys
 import time
 from collections import Counter, defaultdict
 from collections.abc import Callable
@@ -43,11 +47,17 @@ from nexa_core.model import (
     SubCaseStatus,
 )
 from nexa_core.policy import Policy
-from nexa_core.services import CaseOrchestrator
 from nexa_core.tenancy import TenantContext
 from nexa_core.urn import Urn, VendorRegistry
 
-__all__ = ["STAGES", "DemoOptions", "DemoProgress", "demo_policy", "run_demo"]
+__all__ = [
+    "STAGES",
+    "DemoOptions",
+    "DemoProgress",
+    "demo_policy",
+    "run_demo",
+    "run_worker",
+]
 
 #: the stages the demo reports, in order
 STAGES = ("case", "demand", "allocation", "booking", "settle")
@@ -86,6 +96,9 @@ class DemoOptions:
     lost_reply_rate: float = 0.01
     hotels_per_provider: int = 60
     concurrency: int = 32
+    #: saga worker processes (DBOS executors sharing the SQLite engine database); the
+    #: demo process is one of them
+    workers: int = 2
     #: partner retry back-off is compressed by this factor (5 s → 0.25 s) so a demo of
     #: thousands of sagas finishes in minutes; retry counts and order are unchanged
     time_scale: float = 0.05
@@ -111,11 +124,12 @@ SUPERVISOR = Principal(
 )
 
 
-def _build(opts: DemoOptions) -> tuple[Nexa, SandboxLedger]:
+def _build(opts: DemoOptions, executor: int = 0) -> tuple[Nexa, SandboxLedger]:
     opts.workdir.mkdir(parents=True, exist_ok=True)
     work = opts.workdir.resolve()
     engine_url = (
-        f"dbos+sqlite:///{work / 'engine.db'}?executor=demo&version=1&concurrency={opts.concurrency}"
+        f"dbos+sqlite:///{work / 'engine.db'}?executor=demo-{executor}&version=1"
+        f"&concurrency={opts.concurrency}"
         if opts.engine == "dbos"
         else "inprocess://"
     )
@@ -167,19 +181,57 @@ def _build(opts: DemoOptions) -> tuple[Nexa, SandboxLedger]:
     return nexa, ledger
 
 
-async def _poll(
-    orch: CaseOrchestrator, tenant: TenantContext, case_urn: Urn, progress: DemoProgress
-) -> None:
-    """Advance the booking bar as sub-cases leave PROCESSING."""
-    busy = {SubCaseStatus.PROCESSING, SubCaseStatus.COMPENSATING, SubCaseStatus.PENDING}
-    shown = 0
+async def _poll(ledger: SandboxLedger, progress: DemoProgress) -> None:
+    """Advance the booking bar with the partners' live bookings (a cheap count)."""
+    shown = len(ledger.bookings(live_only=True))
+    progress.advance("booking", shown)
     while True:
-        subs = await orch.store.sub_cases.find(tenant, case_urn=case_urn)
-        done = sum(1 for s in subs if s.status not in busy)
-        if done > shown:
-            progress.advance("booking", done - shown)
-            shown = done
-        await anyio.sleep(0.5)
+        await anyio.sleep(1.0)
+        now = await anyio.to_thread.run_sync(lambda: len(ledger.bookings(live_only=True)))
+        if now > shown:
+            progress.advance("booking", now - shown)
+            shown = now
+
+
+def _spawn_workers(opts: DemoOptions) -> list[subprocess.Popen[bytes]]:
+    """Extra saga worker processes (same world, other DBOS executor ids)."""
+    if opts.engine != "dbos":
+        return []
+    procs = []
+    for i in range(1, max(1, opts.workers)):
+        cmd = [
+            sys.executable, "-m", "nexa_cli", "demo-worker",
+            "--workdir", str(opts.workdir), "--airport", opts.airport,
+            "--passengers", str(opts.passengers), "--seed", str(opts.seed),
+            "--failure-rate", str(opts.transient_failure_rate), "--executor", str(i),
+            "--parent", str(os.getpid()),
+        ]  # fmt: skip
+        procs.append(subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL))
+    return procs
+
+
+def _stop_workers(procs: list[subprocess.Popen[bytes]]) -> None:
+    for proc in procs:
+        if proc.poll() is None:
+            proc.send_signal(signal.SIGTERM)
+    for proc in procs:
+        try:
+            proc.wait(20)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+
+
+async def run_worker(opts: DemoOptions, executor: int, parent: int) -> None:
+    """A saga worker of the demo: runs queued sagas until its parent process is gone."""
+    nexa, _ledger = _build(opts, executor)
+    build_orchestrator(nexa, policy=demo_policy())
+    await nexa.engine.launch()
+    try:
+        while os.getppid() == parent:  # noqa: ASYNC110 - polls another process
+            await anyio.sleep(0.5)
+    finally:
+        await nexa.aclose()
+        nexa.engine.destroy()
 
 
 async def run_demo(
@@ -194,7 +246,12 @@ async def run_demo(
     nexa, ledger = _build(opts)
     orch, _reviews = build_orchestrator(nexa, policy=demo_policy())
     await nexa.engine.launch()
+    workers: list[subprocess.Popen[bytes]] = []
     try:
+        recover = getattr(nexa.engine, "recover", None)
+        if recover is not None:  # adopt runs of the helper executors of a killed earlier run
+            await recover([f"demo-{i}" for i in range(1, max(1, opts.workers))])
+        workers = _spawn_workers(opts)
         principal = SUPERVISOR
         tenant = TenantContext.system(principal.airline_urn)
 
@@ -250,7 +307,7 @@ async def run_demo(
         if case.status in (CaseStatus.ALLOCATING, CaseStatus.BOOKING, CaseStatus.PARTIAL):
             ids = await orch.book_sub_cases(case_urn, wave.urn, principal=principal)
             async with anyio.create_task_group() as tg:
-                tg.start_soon(_poll, orch, tenant, case_urn, progress)
+                tg.start_soon(_poll, ledger, progress)
                 await orch.wait(ids, principal=principal)
                 tg.cancel_scope.cancel()
         progress.finish("booking")
@@ -267,6 +324,7 @@ async def run_demo(
         summary["resumed"] = opened.replayed
         return summary
     finally:
+        _stop_workers(workers)
         await nexa.aclose()
         destroy = getattr(nexa.engine, "destroy", None)
         if destroy is not None:

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
+import signal
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -12,7 +14,7 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from nexa_adapters.demo import DemoOptions, run_demo
+from nexa_adapters.demo import DemoOptions, run_demo, run_worker
 from nexa_cli._common import handle_errors
 
 
@@ -82,6 +84,7 @@ def demo(
         float, typer.Option(min=0.0, max=0.9, help="Transient partner failure rate.")
     ] = 0.05,
     engine: Annotated[str, typer.Option(help="dbos (durable) or inprocess.")] = "dbos",
+    workers: Annotated[int, typer.Option(min=1, max=8, help="Saga worker processes.")] = 2,
     as_json: Annotated[bool, typer.Option("--json", help="Print the summary as JSON.")] = False,
 ) -> None:
     """Simulate a hub closure: case, demand, search, allocation, booking sagas, care.
@@ -96,6 +99,7 @@ def demo(
         workdir=workdir,
         transient_failure_rate=failure_rate,
         engine=engine,
+        workers=workers,
     )
     _run(opts, as_json)
 
@@ -118,6 +122,29 @@ def _run(opts: DemoOptions, as_json: bool) -> None:
             console.print(table)
 
 
+def demo_worker(
+    workdir: Annotated[Path, typer.Option()],
+    airport: Annotated[str, typer.Option()],
+    passengers: Annotated[int, typer.Option()],
+    seed: Annotated[int, typer.Option()],
+    failure_rate: Annotated[float, typer.Option()],
+    executor: Annotated[int, typer.Option(min=1)],
+    parent: Annotated[int, typer.Option()],
+) -> None:
+    """Internal: an extra saga worker process started by ``nexa demo``."""
+    opts = DemoOptions(
+        airport=airport,
+        passengers=passengers,
+        seed=seed,
+        workdir=workdir,
+        transient_failure_rate=failure_rate,
+    )
+    signal.signal(signal.SIGTERM, signal.default_int_handler)  # stop like Ctrl-C
+    with contextlib.suppress(KeyboardInterrupt):
+        anyio.run(run_worker, opts, executor, parent)
+
+
 def register(app: typer.Typer) -> None:
-    """Attach ``nexa demo``."""
+    """Attach ``nexa demo`` (and its hidden worker command)."""
     app.command("demo")(demo)
+    app.command("demo-worker", hidden=True)(demo_worker)

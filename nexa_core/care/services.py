@@ -22,7 +22,14 @@ import attrs
 
 from nexa_core.auth import Principal, PrincipalKind, requires_passenger
 from nexa_core.care.context import CareContext, CareDeps, RenderedMessage, TransportVendor
-from nexa_core.care.meals import CardEvent, CardEventKind, CardLedger, CardReconciliation, meal_plan
+from nexa_core.care.meals import (
+    CardEvent,
+    CardEventKind,
+    CardLedger,
+    CardReconciliation,
+    MealPlan,
+    meal_plan,
+)
 from nexa_core.care.notifications import (
     FALLBACK,
     NotificationType,
@@ -780,17 +787,7 @@ async def issue_meal_cards(
     ):
         if sc.status in (SubCaseStatus.FAILED, SubCaseStatus.REJECTED_BY_PAX):
             continue
-        window = _meal_window(case, sc, context)
-        if window is None:
-            continue
-        plan = meal_plan(
-            sc.group,
-            context.policy.meals,
-            start=window[0],
-            end=window[1],
-            timezone=context.airport.timezone,
-            minimum_per_day=context.regulation_meals.get(sc.group.group_id),
-        )
+        plan = _group_meal_plan(case, sc, context)
         if plan is None:
             continue
         card = await _ensure_card(deps, tenant, case, sc, plan.per_day.currency)
@@ -806,6 +803,21 @@ def _meal_window(case: Case, sc: SubCase, context: CareContext) -> tuple[datetim
     if end is None or end < case.disrupted_at:
         return None
     return case.disrupted_at, end
+
+
+def _group_meal_plan(case: Case, sc: SubCase, context: CareContext) -> MealPlan | None:
+    """The group's meal plan over its stay window (None: no window or no allowance)."""
+    window = _meal_window(case, sc, context)
+    if window is None:
+        return None
+    return meal_plan(
+        sc.group,
+        context.policy.meals,
+        start=window[0],
+        end=window[1],
+        timezone=context.airport.timezone,
+        minimum_per_day=context.regulation_meals.get(sc.group.group_id),
+    )
 
 
 async def _ensure_card(
@@ -888,17 +900,7 @@ async def load_due_meals(
         if not subs:
             continue
         sc = subs[0]
-        window = _meal_window(case, sc, context)
-        if window is None:
-            continue
-        plan = meal_plan(
-            sc.group,
-            context.policy.meals,
-            start=window[0],
-            end=window[1],
-            timezone=context.airport.timezone,
-            minimum_per_day=context.regulation_meals.get(sc.group.group_id),
-        )
+        plan = _group_meal_plan(case, sc, context)
         if plan is None:
             continue
         for load in plan.loads:
