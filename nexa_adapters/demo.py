@@ -95,7 +95,7 @@ class DemoOptions:
     permanent_failure_rate: float = 0.005
     lost_reply_rate: float = 0.01
     hotels_per_provider: int = 60
-    concurrency: int = 32
+    concurrency: int = 8
     #: saga worker processes (DBOS executors sharing the SQLite engine database); the
     #: demo process is one of them
     workers: int = 2
