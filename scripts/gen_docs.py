@@ -50,7 +50,8 @@ def hooks_page() -> str:
     out = [
         "# Plugin hooks",
         "",
-        "Plugins register under the `nexa` entry-point group (see the plugin guide).",
+        "Plugins register under the `nexa` entry-point group (see",
+        "[writing a plugin](writing-a-plugin.md)).",
         "Registration hooks receive a",
         "`register(name, factory)` callback; `*_from_url` hooks are `firstresult`.",
         "",
