@@ -9,6 +9,7 @@ sagas') and never books twice: the partner ledger is keyed by booking idempotenc
 
 from __future__ import annotations
 
+import logging
 import os
 import signal
 import subprocess
@@ -48,7 +49,8 @@ from nexa_core.model import (
 )
 from nexa_core.policy import Policy
 from nexa_core.tenancy import TenantContext
-from nexa_core.urn import Urn, VendorRegistry
+from nexa_core.tracing import correlation_scope
+from nexa_core.urn import Urn, VendorRegistry, new_correlation
 
 __all__ = [
     "STAGES",
@@ -58,6 +60,8 @@ __all__ = [
     "run_demo",
     "run_worker",
 ]
+
+_log = logging.getLogger("nexa.demo")
 
 #: the stages the demo reports, in order
 STAGES = ("case", "demand", "allocation", "booking", "settle")
@@ -242,6 +246,15 @@ async def run_demo(
 ) -> dict[str, Any]:
     """Run (or resume) the demo case and return the summary."""
     progress = progress or _Silent()
+    with correlation_scope(new_correlation()) as correlation:
+        summary = await _run(opts, progress, clock)
+    summary["correlation"] = str(correlation)
+    return summary
+
+
+async def _run(
+    opts: DemoOptions, progress: DemoProgress, clock: Callable[[], float]
+) -> dict[str, Any]:
     timings: dict[str, float] = {}
     nexa, ledger = _build(opts)
     orch, _reviews = build_orchestrator(nexa, policy=demo_policy())
@@ -255,6 +268,7 @@ async def run_demo(
         principal = SUPERVISOR
         tenant = TenantContext.system(principal.airline_urn)
 
+        _log.info("demo %s: %d passengers at %s", opts.event_id, opts.passengers, opts.airport)
         t = clock()
         progress.start("case", None)
         manifest = parse_manifest(
@@ -318,6 +332,7 @@ async def run_demo(
         case = await orch.settle(case_urn, principal=principal)
         progress.finish("settle", case.status.value)
         timings["settle"] = clock() - t
+        _log.info("demo %s: case %s is %s", opts.event_id, case_urn, case.status.value)
 
         summary = await _summary(nexa, tenant, case_urn, ledger)
         summary["elapsed_s"] = {k: round(v, 2) for k, v in timings.items()}

@@ -19,7 +19,9 @@ recorded step results reaches exactly the same point after a crash.
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Awaitable, Callable, Mapping
+from contextlib import nullcontext
 from typing import Any, Protocol
 
 import attrs
@@ -32,6 +34,8 @@ from nexa_core.errors import (
 )
 from nexa_core.saga.definition import OnFailure, SagaDefinition, StepDef
 from nexa_core.saga.policy import DEFAULT_RETRY_POLICIES, RetryPolicies, RetryPolicy
+from nexa_core.tracing import correlation_scope
+from nexa_core.urn import Urn
 
 __all__ = [
     "DEAD_LETTER_STEP",
@@ -46,6 +50,8 @@ __all__ = [
     "is_retryable",
     "workflow_id",
 ]
+
+_log = logging.getLogger("nexa.saga")
 
 #: Handler name the interpreter calls for a compensation that failed for good.
 DEAD_LETTER_STEP = "dead_letter"
@@ -167,9 +173,22 @@ async def _call(
 ) -> Mapping[str, Any] | None:
     fn = program.handlers[handler]
     snapshot = dict(state)
+    corr = snapshot.get("correlation")
+    correlation = Urn.parse(corr) if isinstance(corr, str) and corr else None
 
     async def once() -> Mapping[str, Any] | None:
-        result = await fn(snapshot)
+        with correlation_scope(correlation) if correlation is not None else nullcontext():
+            try:
+                result = await fn(snapshot)
+            except NexaError as exc:
+                _log.info(
+                    "saga %s step %s of %s failed: %s (retryable=%s)",
+                    program.definition.id, label, snapshot.get("sub_case"), exc.code, exc.retryable,
+                )  # fmt: skip
+                raise
+            _log.info(
+                "saga %s step %s of %s done", program.definition.id, label, snapshot.get("sub_case")
+            )
         return dict(result) if result else None
 
     result: Mapping[str, Any] | None = await runner.run(label, once, policy)

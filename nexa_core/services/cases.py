@@ -70,6 +70,7 @@ from nexa_core.saga import (
 )
 from nexa_core.serialization import structure, unstructure
 from nexa_core.tenancy import TenantContext
+from nexa_core.tracing import current_correlation
 from nexa_core.urn import Urn, new_correlation
 
 __all__ = [
@@ -279,7 +280,7 @@ class CaseOrchestrator:
         pnrs = [str(g.pnr_urn) for g in manifest.groups]
         if len(set(pnrs)) != len(pnrs):
             raise InvalidInputError("a PNR appears in two groups", field="groups")
-        tenant = tenant_of(principal, correlation_urn=new_correlation())
+        tenant = tenant_of(principal, correlation_urn=current_correlation() or new_correlation())
         existing = await self.store.cases.find(tenant, external_event_id=manifest.external_event_id)
         if existing:
             return await self._replayed(tenant, existing[0])

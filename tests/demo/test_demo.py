@@ -121,3 +121,18 @@ def test_a_killed_durable_demo_completes_on_rerun_with_no_duplicate_booking(
     _check(summary)
     assert summary["resumed"] is True
     assert killed, "the first run finished before it could be killed"
+
+
+@pytest.mark.anyio
+async def test_demo_logs_carry_the_correlation_and_leak_no_contact_or_card_data(
+    tmp_path: Path,
+) -> None:
+    from nexa_adapters.observability.testing import assert_clean_logs, capture_logs
+
+    opts = DemoOptions(passengers=40, workdir=tmp_path, engine="inprocess", seed=9)
+    with capture_logs(level="INFO") as logs:
+        summary = await run_demo(opts)
+    _check(summary)
+    saga_lines = [line for line in logs.lines if "saga subcase-booking" in line]
+    assert saga_lines, "the booking sagas log their steps"
+    assert_clean_logs(logs.lines, summary["correlation"])
