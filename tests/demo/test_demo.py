@@ -88,8 +88,9 @@ def _live_bookings(path: Path) -> int:
 
 
 @pytest.mark.slow
-def test_a_killed_durable_demo_completes_on_rerun_with_no_duplicate_booking(
-    tmp_path: Path,
+@pytest.mark.parametrize("sig", [signal.SIGKILL, signal.SIGINT], ids=["SIGKILL", "SIGINT"])
+def test_an_interrupted_durable_demo_completes_on_rerun_with_no_duplicate_booking(
+    tmp_path: Path, sig: signal.Signals
 ) -> None:
     cmd = [
         sys.executable,
@@ -113,7 +114,7 @@ def test_a_killed_durable_demo_completes_on_rerun_with_no_duplicate_booking(
         time.sleep(0.2)
     killed = proc.poll() is None
     if killed:
-        proc.send_signal(signal.SIGKILL)
+        proc.send_signal(sig)
     proc.wait(30)
     rerun = subprocess.run(cmd, capture_output=True, text=True, env=env, timeout=300, check=False)
     assert rerun.returncode == 0, rerun.stderr[-2000:]
