@@ -102,7 +102,7 @@ class DemoOptions:
     concurrency: int = 8
     #: saga worker processes (DBOS executors sharing the SQLite engine database); the
     #: demo process is one of them
-    workers: int = 2
+    workers: int = 3
     #: partner retry back-off is compressed by this factor (5 s → 0.25 s) so a demo of
     #: thousands of sagas finishes in minutes; retry counts and order are unchanged
     time_scale: float = 0.05

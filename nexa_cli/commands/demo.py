@@ -84,7 +84,7 @@ def demo(
         float, typer.Option(min=0.0, max=0.9, help="Transient partner failure rate.")
     ] = 0.05,
     engine: Annotated[str, typer.Option(help="dbos (durable) or inprocess.")] = "dbos",
-    workers: Annotated[int, typer.Option(min=1, max=8, help="Saga worker processes.")] = 2,
+    workers: Annotated[int, typer.Option(min=1, max=8, help="Saga worker processes.")] = 3,
     as_json: Annotated[bool, typer.Option("--json", help="Print the summary as JSON.")] = False,
 ) -> None:
     """Simulate a hub closure: case, demand, search, allocation, booking sagas, care.
