@@ -115,6 +115,24 @@ def run_with_store(
     return anyio.run(main)
 
 
+def find_records(
+    store_url: str | None,
+    config: str | None,
+    tenant: Any,
+    table: str,
+    where: dict[str, Any],
+) -> list[Any]:
+    """``store.<table>.find(tenant, **where)``; a ``case_urn`` filter must name a case of
+    the tenant (unknown or another tenant's: NotFoundError, exit 3)."""
+
+    async def act(store: Any) -> list[Any]:
+        if "case_urn" in where:
+            await store.cases.get(tenant, where["case_urn"])
+        return list(await getattr(store, table).find(tenant, **where))
+
+    return run_with_store(store_url, config, act)
+
+
 # --------------------------------------------------------------------------- nexa case report
 
 
@@ -280,10 +298,7 @@ def list_(
     tenant = tenant_for(airline)
     where = {"status": parse_enum(CaseStatus, status, "--status")} if status else {}
 
-    async def act(store: Any) -> list[Any]:
-        return list(await store.cases.find(tenant, **where))
-
-    rows = [_case_row(c) for c in run_with_store(store_url, config, act)]
+    rows = [_case_row(c) for c in find_records(store_url, config, tenant, "cases", where)]
     emit(
         rows,
         as_json=as_json,

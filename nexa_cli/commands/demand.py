@@ -27,7 +27,7 @@ from nexa_cli.commands.case import (
     ConfigOption,
     StoreUrlOption,
     demand_row,
-    run_with_store,
+    find_records,
     tenant_for,
 )
 
@@ -137,12 +137,7 @@ def list_(
     if status is not None:
         where["status"] = parse_enum(DemandStatus, status, "--status")
 
-    async def act(store: Any) -> list[Any]:
-        if "case_urn" in where:
-            await store.cases.get(tenant, where["case_urn"])  # unknown case: exit 3
-        return list(await store.demands.find(tenant, **where))
-
-    rows = [demand_row(d) for d in run_with_store(store_url, config, act)]
+    rows = [demand_row(d) for d in find_records(store_url, config, tenant, "demands", where)]
     emit(
         rows,
         as_json=as_json,

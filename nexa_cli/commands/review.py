@@ -26,7 +26,7 @@ from nexa_cli.commands.case import (
     AirlineOption,
     ConfigOption,
     StoreUrlOption,
-    run_with_store,
+    find_records,
     tenant_for,
 )
 
@@ -75,12 +75,7 @@ def list_(
     if state is not None:
         where["state"] = parse_enum(ReviewState, state, "--state")
 
-    async def act(store: Any) -> list[Any]:
-        if "case_urn" in where:
-            await store.cases.get(tenant, where["case_urn"])  # unknown case: exit 3
-        return list(await store.reviews.find(tenant, **where))
-
-    rows = [_review_row(r) for r in run_with_store(store_url, config, act)]
+    rows = [_review_row(r) for r in find_records(store_url, config, tenant, "reviews", where)]
     emit(
         rows,
         as_json=as_json,
