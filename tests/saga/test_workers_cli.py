@@ -56,31 +56,34 @@ async def _client(url: str) -> DbosEngine:
 
 async def _run_case(url: str) -> tuple[list[str], set[str]]:
     store = SqlStore.from_url(url, migrate=True)
-    engine = await _client(url)
-    orch = CaseOrchestrator(
-        store=store,
-        engine=engine,
-        clock=SystemClock(),
-        ids=UuidIds(),
-        airports=airport,
-        hotel_providers={"sandbox": SandboxHotels("sandbox", hotels=30, rooms_scale=3.0)},
-        coordination=InProcessCoordination(),
-        policy=_policy(),
-    )
-    opened = await orch.open_case(_manifest(groups=24), principal=OPERATOR)
-    wave = await orch.run_allocation(opened.case.urn, principal=OPERATOR)
-    ids = await orch.book_sub_cases(opened.case.urn, wave.wave.urn, principal=OPERATOR)
-    outcomes = await orch.wait(ids, principal=OPERATOR, wait_s=150)
-    assert all(o.completed for o in outcomes), [o.error for o in outcomes if not o.completed]
-    case = await orch.settle(opened.case.urn, principal=OPERATOR)
-    assert case.status is CaseStatus.CONFIRMED
-    subs = await store.sub_cases.find(TENANT, case_urn=opened.case.urn)
-    assert {s.status for s in subs} == {SubCaseStatus.OFFER_READY}
-    rows = await engine._client.list_workflows_async(workflow_ids=ids)
-    executors = {r.executor_id for r in rows}
-    await engine.shutdown()
-    await store.close()
-    return ids, executors
+    engine: DbosEngine | None = None
+    try:
+        engine = await _client(url)
+        orch = CaseOrchestrator(
+            store=store,
+            engine=engine,
+            clock=SystemClock(),
+            ids=UuidIds(),
+            airports=airport,
+            hotel_providers={"sandbox": SandboxHotels("sandbox", hotels=30, rooms_scale=3.0)},
+            coordination=InProcessCoordination(),
+            policy=_policy(),
+        )
+        opened = await orch.open_case(_manifest(groups=24), principal=OPERATOR)
+        wave = await orch.run_allocation(opened.case.urn, principal=OPERATOR)
+        ids = await orch.book_sub_cases(opened.case.urn, wave.wave.urn, principal=OPERATOR)
+        outcomes = await orch.wait(ids, principal=OPERATOR, wait_s=150)
+        assert all(o.completed for o in outcomes), [o.error for o in outcomes if not o.completed]
+        case = await orch.settle(opened.case.urn, principal=OPERATOR)
+        assert case.status is CaseStatus.CONFIRMED
+        subs = await store.sub_cases.find(TENANT, case_urn=opened.case.urn)
+        assert {s.status for s in subs} == {SubCaseStatus.OFFER_READY}
+        rows = await engine._client.list_workflows_async(workflow_ids=ids)
+        return ids, {r.executor_id for r in rows}
+    finally:  # never leak connections into later tests, even on failure
+        if engine is not None:
+            await engine.shutdown()
+        await store.close()
 
 
 @pytest.mark.slow
@@ -90,7 +93,12 @@ def test_two_nexa_worker_processes_share_a_cases_sagas(
 ) -> None:
     SqlStore.from_url(postgres_database, migrate=True).engine.dispose()
     workers = [_worker(postgres_database, "worker-a", tmp_path / "a.log")]
-    time.sleep(2.0)  # the first worker creates the engine schema alone
+    # the first worker creates (migrates) the engine schema alone: wait until it serves
+    deadline = time.monotonic() + 90
+    while b"serving queue" not in (tmp_path / "a.log").read_bytes():
+        assert workers[0].poll() is None, (tmp_path / "a.log").read_text(errors="replace")
+        assert time.monotonic() < deadline, "worker-a did not start"
+        time.sleep(0.2)
     workers.append(_worker(postgres_database, "worker-b", tmp_path / "b.log"))
     try:
         ids, executors = anyio.run(_run_case, postgres_database)
