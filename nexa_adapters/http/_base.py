@@ -10,7 +10,15 @@ import httpx
 
 from nexa_adapters.http._resilience import Classifier, ResilientClient, RetryPolicy
 from nexa_adapters.secrets import EnvSecrets, Secret
-from nexa_core.ports import CircuitBreakers, Clock, IdempotencyStore, RateLimiter, SecretsProvider
+from nexa_core.model import Money
+from nexa_core.ports import (
+    BookingConfirmation,
+    CircuitBreakers,
+    Clock,
+    IdempotencyStore,
+    RateLimiter,
+    SecretsProvider,
+)
 from nexa_core.runtime import SystemClock
 from nexa_core.tenancy import TenantContext
 from nexa_core.urn import Urn
@@ -43,6 +51,34 @@ class ReplayMemory:
             await self._store.remember(TenantContext.system(tenant), scope, key, result)
             return
         self._local.setdefault((str(tenant), scope, key), dict(result))
+
+    async def booking(self, tenant: Urn, scope: str, key: str) -> BookingConfirmation | None:
+        """A remembered booking confirmation, marked ``replayed`` (None: first call)."""
+        seen = await self.get(tenant, scope, key)
+        if seen is None:
+            return None
+        return BookingConfirmation(
+            reservation_urn=Urn.parse(seen["reservation_urn"]),
+            confirmation_urn=Urn.parse(seen["confirmation_urn"]),
+            total=Money(seen["total"], seen["currency"]),
+            replayed=True,
+        )
+
+    async def remember_booking(
+        self, tenant: Urn, scope: str, key: str, conf: BookingConfirmation
+    ) -> None:
+        """Remember a booking confirmation under its idempotency key."""
+        await self.put(
+            tenant,
+            scope,
+            key,
+            {
+                "reservation_urn": str(conf.reservation_urn),
+                "confirmation_urn": str(conf.confirmation_urn),
+                "total": str(conf.total.amount),
+                "currency": conf.total.currency,
+            },
+        )
 
 
 def adapter_kwargs(options: Mapping[str, Any]) -> dict[str, Any]:

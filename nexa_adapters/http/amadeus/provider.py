@@ -323,14 +323,9 @@ class AmadeusHotels(HttpAdapter):
     async def book(self, request: BookingRequest) -> BookingConfirmation:
         """Book with Hotel Booking v2; a replayed key returns the first confirmation."""
         tenant = request.airline_urn
-        remembered = await self.replays.get(tenant, "amadeus.booking", request.idempotency_key)
-        if remembered is not None:
-            return BookingConfirmation(
-                reservation_urn=Urn.parse(remembered["reservation_urn"]),
-                confirmation_urn=Urn.parse(remembered["confirmation_urn"]),
-                total=Money(remembered["total"], remembered["currency"]),
-                replayed=True,
-            )
+        replayed = await self.replays.booking(tenant, "amadeus.booking", request.idempotency_key)
+        if replayed is not None:
+            return replayed
         if request.offer.vendor != self.vendor:
             raise InvalidInputError(f"offer {request.offer.urn} is not an Amadeus offer")
         offer_ids = self._offer_ids(request)
@@ -388,16 +383,8 @@ class AmadeusHotels(HttpAdapter):
             total=Money(total, booking.hotelOffer.price.currency),
         )
         await self.replays.put(tenant, "amadeus.order", conf_no, {"order_id": order.id})
-        await self.replays.put(
-            tenant,
-            "amadeus.booking",
-            request.idempotency_key,
-            {
-                "reservation_urn": str(conf.reservation_urn),
-                "confirmation_urn": str(conf.confirmation_urn),
-                "total": str(conf.total.amount),
-                "currency": conf.total.currency,
-            },
+        await self.replays.remember_booking(
+            tenant, "amadeus.booking", request.idempotency_key, conf
         )
         return conf
 

@@ -269,14 +269,9 @@ class HotelbedsHotels(HttpAdapter):
     async def book(self, request: BookingRequest) -> BookingConfirmation:
         """CheckRate when needed, then book; replays return the first confirmation."""
         tenant = request.airline_urn
-        seen = await self.replays.get(tenant, "hotelbeds.booking", request.idempotency_key)
-        if seen is not None:
-            return BookingConfirmation(
-                reservation_urn=Urn.parse(seen["reservation_urn"]),
-                confirmation_urn=Urn.parse(seen["confirmation_urn"]),
-                total=Money(seen["total"], seen["currency"]),
-                replayed=True,
-            )
+        replayed = await self.replays.booking(tenant, "hotelbeds.booking", request.idempotency_key)
+        if replayed is not None:
+            return replayed
         if request.offer.vendor != self.vendor:
             raise InvalidInputError(f"offer {request.offer.urn} is not a Hotelbeds offer")
         keys = await self._rate_keys(request)
@@ -318,16 +313,8 @@ class HotelbedsHotels(HttpAdapter):
             confirmation_urn=confirmation,
             total=Money(booking.totalNet, booking.currency),
         )
-        await self.replays.put(
-            tenant,
-            "hotelbeds.booking",
-            request.idempotency_key,
-            {
-                "reservation_urn": str(conf.reservation_urn),
-                "confirmation_urn": str(conf.confirmation_urn),
-                "total": str(conf.total.amount),
-                "currency": conf.total.currency,
-            },
+        await self.replays.remember_booking(
+            tenant, "hotelbeds.booking", request.idempotency_key, conf
         )
         return conf
 
