@@ -1505,6 +1505,30 @@ async def _passenger_sub_case(
     return tenant, sc
 
 
+async def _move_sub_case(
+    deps: CareDeps,
+    tenant: TenantContext,
+    sc: SubCase,
+    to: SubCaseStatus,
+    action: str,
+    reason: str,
+) -> SubCase:
+    """Transition a sub-case and audit the change in one transaction."""
+    async with deps.store.transaction() as tx:
+        updated: SubCase = await tx.sub_cases.update(tenant, sc.transition(to))
+        await _audit(
+            deps,
+            tx,
+            tenant,
+            action,
+            sc.urn,
+            reason,
+            {"status": updated.status.value},
+            {"status": sc.status.value},
+        )
+    return updated
+
+
 @requires_passenger()
 async def accept_offer(
     deps: CareDeps, principal: Principal, sub_case_urn: Urn, *, context: CareContext
@@ -1513,19 +1537,9 @@ async def accept_offer(
     tenant, sc = await _passenger_sub_case(deps, principal, sub_case_urn)
     if sc.status is SubCaseStatus.RESOLVED:
         return sc
-    nxt = sc.transition(SubCaseStatus.RESOLVED)
-    async with deps.store.transaction() as tx:
-        updated = await tx.sub_cases.update(tenant, nxt)
-        await _audit(
-            deps,
-            tx,
-            tenant,
-            "subcase.accepted",
-            sc.urn,
-            "accepted by passenger",
-            {"status": updated.status.value},
-            {"status": sc.status.value},
-        )
+    updated = await _move_sub_case(
+        deps, tenant, sc, SubCaseStatus.RESOLVED, "subcase.accepted", "accepted by passenger"
+    )
     if deps.snapshots is not None:
         await publish_passenger_snapshot(deps, tenant, sc.urn, context=context)
     return updated
@@ -1546,19 +1560,9 @@ async def decline_offer(
     tenant, sc = await _passenger_sub_case(deps, principal, sub_case_urn)
     if sc.status is SubCaseStatus.COMPENSATING:
         return sc
-    nxt = sc.transition(SubCaseStatus.COMPENSATING)
-    async with deps.store.transaction() as tx:
-        updated = await tx.sub_cases.update(tenant, nxt)
-        await _audit(
-            deps,
-            tx,
-            tenant,
-            "subcase.declined",
-            sc.urn,
-            reason,
-            {"status": updated.status.value},
-            {"status": sc.status.value},
-        )
+    updated = await _move_sub_case(
+        deps, tenant, sc, SubCaseStatus.COMPENSATING, "subcase.declined", reason
+    )
     await compensate_transport(deps, tenant, sc.urn, reason=reason)
     await compensate(tenant, updated)
     if deps.snapshots is not None:
