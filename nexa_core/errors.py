@@ -35,14 +35,15 @@ operation may succeed (``retryable``)::
     │       ├── ProviderRejectedError     the partner said no (sold out, card refused, …)
     │       ├── ProviderAuthError         credentials refused after one refresh
     │       └── MalformedResponseError    the partner's payload does not match its contract
+    ├── StoreUnavailableError             the operational store is unreachable or busy (retryable)
     ├── WebhookVerificationError          signature, timestamp or payload rejected
     ├── ConfigurationError                settings or wiring are wrong
     │   └── PluginError                   a plugin failed to load or registered a duplicate
     └── SagaError                         the workflow engine could not finish a saga
         └── CompensationFailedError       a compensation step failed permanently
 
-``retryable`` defaults per class (``ConcurrencyError``, ``LockHeldError`` and every
-``TransientProviderError`` are retryable) and may be overridden per instance.
+``retryable`` defaults per class (``ConcurrencyError``, ``LockHeldError``,
+``StoreUnavailableError`` and every ``TransientProviderError`` are retryable) and may be overridden per instance.
 """
 
 from __future__ import annotations
@@ -83,6 +84,7 @@ __all__ = [
     "RateLimitedError",
     "SagaError",
     "StaleFencingTokenError",
+    "StoreUnavailableError",
     "TransientProviderError",
     "UnknownAirportError",
     "WebhookVerificationError",
@@ -310,6 +312,15 @@ class MalformedResponseError(PermanentProviderError):
     """The partner's payload does not match its published contract."""
 
     code = "nexa.provider_malformed"
+
+
+class StoreUnavailableError(NexaError):
+    """The operational store could not complete the call now (connection lost, database
+    locked past its timeout, deadlock, disk error). The unit of work was not committed;
+    retrying it may succeed."""
+
+    retryable_default = True
+    code = "nexa.store_unavailable"
 
 
 class WebhookVerificationError(NexaError):

@@ -28,8 +28,11 @@ from __future__ import annotations
 import contextlib
 import json
 import re
+import sqlite3
+import weakref
 from collections.abc import AsyncIterator, Callable, Mapping
 from contextlib import asynccontextmanager
+from contextvars import ContextVar
 from datetime import UTC, datetime, timedelta
 from enum import Enum
 from typing import Any, Generic, TypeVar
@@ -38,6 +41,7 @@ import anyio
 import anyio.to_thread
 import attrs
 import sqlalchemy as sa
+from anyio.lowlevel import RunVar
 from sqlalchemy.dialects import postgresql as pg_dialect
 from sqlalchemy.dialects import sqlite as sqlite_dialect
 from sqlalchemy.engine import Connection, Engine
@@ -53,9 +57,12 @@ from nexa_adapters.sql.schema import (
 from nexa_core.errors import (
     ConcurrencyError,
     ConfigurationError,
+    ConflictError,
     DuplicateError,
     InvalidInputError,
+    NexaError,
     NotFoundError,
+    StoreUnavailableError,
 )
 from nexa_core.model import AuditEntry, DomainEvent
 from nexa_core.pii import reject_card_numbers
@@ -99,10 +106,21 @@ def _col(value: object) -> str | None:
 _DIGIT_RUN = re.compile(r"[0-9](?:[ -]?[0-9]){12}")
 
 
-def _reject_card_numbers(doc: Any) -> None:
-    """:func:`reject_card_numbers`, with a one-pass pre-check over the JSON text."""
-    if _DIGIT_RUN.search(json.dumps(doc, default=str)) is not None:
+def _encode(doc: Any) -> str:
+    """The JSON text a document is stored as, refused if it holds a card number.
+
+    The text is encoded once and used both for the one-pass card-number pre-check
+    (:func:`reject_card_numbers` walks the document only when the text has a digit
+    run) and as the value sent to the database.
+    """
+    text = json.dumps(doc)
+    if _DIGIT_RUN.search(text) is not None:
         reject_card_numbers(doc)
+    return text
+
+
+def _as_is(text: str) -> str:
+    return text
 
 
 #: aggregate → the names of its indexed columns
@@ -152,8 +170,10 @@ def create_sql_engine(url: str, **kwargs: Any) -> Engine:
 
         @sa.event.listens_for(engine, "begin")
         def _on_begin(conn: Connection) -> None:
-            write = conn.get_execution_options().get("nexa_write", False)
-            conn.exec_driver_sql("BEGIN IMMEDIATE" if write else "BEGIN")
+            options = conn.get_execution_options()
+            if options.get("nexa_lane", False):  # the write lane issues BEGIN itself
+                return
+            conn.exec_driver_sql("BEGIN IMMEDIATE" if options.get("nexa_write", False) else "BEGIN")
 
         return engine
     if backend == "postgresql":
@@ -163,6 +183,181 @@ def create_sql_engine(url: str, **kwargs: Any) -> Engine:
     raise ConfigurationError(
         f"the SQL store supports sqlite: and postgresql URLs, not {backend!r}", backend=backend
     )
+
+
+def _driver_errors() -> tuple[type[BaseException], ...]:
+    """Driver and SQLAlchemy errors that mean "the store cannot do this now"."""
+    errors: list[type[BaseException]] = [
+        sa.exc.OperationalError,
+        sa.exc.InterfaceError,
+        sa.exc.TimeoutError,  # pool exhausted
+        sqlite3.OperationalError,
+    ]
+    with contextlib.suppress(ImportError):
+        import psycopg
+
+        errors += [psycopg.OperationalError, psycopg.InterfaceError]
+    return tuple(errors)
+
+
+_UNAVAILABLE = _driver_errors()
+
+
+def _unavailable(exc: BaseException) -> NexaError:
+    """The typed form of a driver failure (first line of the driver's message only:
+    SQLAlchemy's own text carries statements and parameters, which must not be logged)."""
+    if isinstance(exc, NexaError):
+        return exc
+    orig = getattr(exc, "orig", None) or exc
+    detail = (str(orig).strip().splitlines() or [type(orig).__name__])[0][:200]
+    if "no such table" in detail:  # SQLite: the schema was never migrated
+        return ConfigurationError(
+            f"the store's schema is missing or old ({detail}); run `nexa db upgrade`",
+            driver_error=type(orig).__name__,
+        )
+    return StoreUnavailableError(
+        f"the operational store could not complete the call: {detail}",
+        driver_error=type(orig).__name__,
+    )
+
+
+#: units of work that may share one SQLite commit (group commit)
+LANE_MAX_BATCH = 64
+#: SQLite: how long a unit waits for another process's write transaction (ms)
+SQLITE_BUSY_TIMEOUT_MS = 30_000
+
+#: the lane a task's open unit of work holds (to refuse a self-deadlocking nested write)
+_HOLDING: ContextVar[_Lane | None] = ContextVar("nexa_sql_lane_held", default=None)
+
+
+class _Batch:
+    """Units of work that share one SQLite transaction and so one COMMIT."""
+
+    __slots__ = ("done", "error", "size")
+
+    def __init__(self) -> None:
+        self.done = anyio.Event()
+        self.error: BaseException | None = None
+        self.size = 0
+
+
+class _Lane:
+    """The SQLite writes of one event loop: one connection, units of work in turn.
+
+    SQLite has one writer at a time, and a commit costs a ``fsync``. Units of work of
+    an event loop take the lane in arrival order (a fair lock, no busy-waiting) and
+    run their statements on its connection without a thread hop (a held write
+    transaction never waits on a lock). Each unit is a ``SAVEPOINT`` inside a shared
+    transaction: when it ends and others are queued, it hands the lane on and waits,
+    and the last unit of the run commits for all (group commit). A unit that fails
+    rolls back to its savepoint only; a failed ``COMMIT`` fails every unit of the
+    batch, none of which is then durable. ``transaction()`` returns only once the
+    unit's batch is committed.
+
+    Other processes (and other event loops) are serialised by ``BEGIN IMMEDIATE``;
+    when one of them holds the database, the lane waits for it on a worker thread.
+    """
+
+    def __init__(self, db: _Db) -> None:
+        self.lock = anyio.Semaphore(1)
+        self.conn = db.engine.connect().execution_options(nexa_lane=True, nexa_write=True)
+        raw: Any = self.conn.connection.dbapi_connection
+        raw.execute("PRAGMA busy_timeout=0")
+        self.raw = raw
+        self.batch: _Batch | None = None
+        self.closed = False
+        self.units = 0  # units of work ended on this lane
+        self.commits = 0  # COMMITs issued for them
+
+    async def enter(self) -> Connection:
+        """Take the lane and open this unit's savepoint."""
+        if _HOLDING.get() is self:
+            raise ConflictError(
+                "this task's open unit of work holds the SQLite write lane; "
+                "write through the transaction's store instead of the outer one"
+            )
+        await self.lock.acquire()
+        try:
+            if self.batch is None:
+                await self._begin()
+                self.batch = _Batch()
+            self.raw.execute("SAVEPOINT nexa_unit")
+        except BaseException as exc:
+            if self.batch is not None and not self.raw.in_transaction:
+                self._close(self.batch, exc)
+            else:
+                self.lock.release()
+            raise
+        return self.conn
+
+    async def _begin(self) -> None:
+        try:
+            self.raw.execute("BEGIN IMMEDIATE")
+        except sqlite3.OperationalError as exc:
+            if "locked" not in str(exc) and "busy" not in str(exc):
+                raise
+            await anyio.to_thread.run_sync(self._begin_waiting)
+
+    def _begin_waiting(self) -> None:
+        self.raw.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
+        try:
+            self.raw.execute("BEGIN IMMEDIATE")
+        finally:
+            self.raw.execute("PRAGMA busy_timeout=0")
+
+    async def leave(self, ok: bool) -> None:
+        """End this unit (keep or undo its work); with ``ok``, return once committed.
+
+        Call shielded from cancellation: the outcome must be settled either way.
+        """
+        batch = self.batch
+        assert batch is not None
+        batch.size += 1
+        self.units += 1
+        try:
+            if not self.raw.in_transaction:
+                raise StoreUnavailableError("SQLite rolled the shared transaction back")
+            if not ok:
+                self.raw.execute("ROLLBACK TO nexa_unit")
+            self.raw.execute("RELEASE nexa_unit")
+        except Exception as exc:
+            self._close(batch, exc)
+            if ok:
+                raise _unavailable(exc) from exc
+            return
+        if batch.size < LANE_MAX_BATCH and self.lock.statistics().tasks_waiting:
+            self.lock.release()  # the next unit joins the batch; the batch's last one commits
+            if ok:
+                await batch.done.wait()
+                if batch.error is not None:
+                    raise _unavailable(batch.error) from batch.error
+            return
+        error: BaseException | None = None
+        try:
+            self.commits += 1
+            self.raw.commit()
+        except Exception as exc:
+            error = exc
+        self._close(batch, error)
+        if error is not None and ok:
+            raise _unavailable(error) from error
+
+    def _close(self, batch: _Batch, error: BaseException | None) -> None:
+        if error is not None:
+            with contextlib.suppress(Exception):
+                self.raw.rollback()
+        batch.error = error
+        self.batch = None
+        batch.done.set()
+        self.lock.release()
+
+    def close(self) -> None:
+        if self.closed:
+            return
+        self.closed = True
+        with contextlib.suppress(Exception):
+            self.raw.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
+        self.conn.close()
 
 
 class _TableStatements:
@@ -184,6 +379,9 @@ class _Db:
         self.engine = engine
         self.clock = clock
         self.postgres = engine.dialect.name == "postgresql"
+        self.sqlite = engine.dialect.name == "sqlite"
+        self._lane_var: RunVar[_Lane] = RunVar("nexa_sql_lane")
+        self._lanes: weakref.WeakSet[_Lane] = weakref.WeakSet()
         self.insert = pg_dialect.insert if self.postgres else sqlite_dialect.insert
         self.statements = {name: _TableStatements(t, self.insert) for name, t in TABLES.items()}
         self.ph = "%s" if self.postgres else "?"
@@ -193,7 +391,20 @@ class _Db:
         if self.postgres:
             from psycopg.types.json import Jsonb
 
-            self._jsonb: Callable[[Any], Any] = Jsonb
+            self._jsonb: Callable[..., Any] = Jsonb
+
+    def lane(self) -> _Lane:
+        """SQLite: the write lane of the running event loop (made on first use)."""
+        lane = self._lane_var.get(None)
+        if lane is None or lane.closed:
+            lane = _Lane(self)
+            self._lane_var.set(lane)
+            self._lanes.add(lane)
+        return lane
+
+    def close_lanes(self) -> None:
+        for lane in list(self._lanes):
+            lane.close()
 
     def raw_insert(self, table: sa.Table, names: tuple[str, ...]) -> str:
         """``INSERT`` text in the driver's parameter style (cached)."""
@@ -216,7 +427,9 @@ class _Db:
 
     def raw_value(self, name: str, value: Any) -> Any:
         """What SQLAlchemy's bind processing would send for this column value."""
-        if name == "doc":
+        if name == "doc":  # pre-encoded JSON text (see _encode), else a document
+            if isinstance(value, str):
+                return self._jsonb(value, _as_is) if self.postgres else value
             return self._jsonb(value) if self.postgres else json.dumps(value)
         if isinstance(value, datetime) and not self.postgres:
             return value.astimezone(UTC).strftime("%Y-%m-%d %H:%M:%S.%f")
@@ -253,6 +466,7 @@ class _Scope:
         self.in_tx = in_tx
         self.conn: Connection | None = None
         self.pending: list[_Pending] = []
+        self.lane: _Lane | None = None
 
     def _pinned(self) -> Connection:
         if self.conn is None:
@@ -299,10 +513,75 @@ class _Scope:
                 return fn(conn)
 
     async def run(self, fn: Callable[[Connection], T], *, write: bool, outbox: bool = False) -> T:
-        """Run ``fn`` on a connection; ``outbox``: it reads the outbox (write queued rows)."""
+        """Run ``fn`` on a connection; ``outbox``: it reads the outbox (write queued rows).
+
+        SQLite writes and units of work go through the event loop's write lane
+        (:class:`_Lane`); reads outside a unit of work, and everything on PostgreSQL,
+        run on a worker thread with a pooled connection.
+        """
+        try:
+            if self.db.sqlite and (self.in_tx or write):
+                return await self._run_lane(fn)
+            if self.in_tx:
+                return await anyio.to_thread.run_sync(self._in_tx, fn, outbox)
+            return await anyio.to_thread.run_sync(self._own, fn, write)
+        except _UNAVAILABLE as exc:
+            raise _unavailable(exc) from exc
+
+    async def _run_lane(self, fn: Callable[[Connection], T]) -> T:
         if self.in_tx:
-            return await anyio.to_thread.run_sync(self._in_tx, fn, outbox)
-        return await anyio.to_thread.run_sync(self._own, fn, write)
+            conn = await self._hold()
+            if self.pending:
+                self._flush(conn)
+            return fn(conn)
+        lane = self.db.lane()  # a single call: a unit of its own
+        conn = await lane.enter()
+        ok = False
+        try:
+            result = fn(conn)
+            ok = True
+        finally:
+            with anyio.CancelScope(shield=True):
+                await lane.leave(ok)
+        return result
+
+    async def _hold(self) -> Connection:
+        """The lane's connection, entering the lane on this unit's first statement."""
+        if self.lane is None:
+            lane = self.db.lane()
+            conn = await lane.enter()
+            self.lane = lane
+            _HOLDING.set(lane)
+            return conn
+        return self.lane.conn
+
+    async def close(self, commit: bool) -> None:
+        """End the unit of work: commit (or roll back) what it wrote. Call shielded."""
+        try:
+            if self.db.sqlite:
+                await self._close_lane(commit)
+            else:
+                await anyio.to_thread.run_sync(self.finish, commit)
+        except _UNAVAILABLE as exc:
+            raise _unavailable(exc) from exc
+
+    async def _close_lane(self, commit: bool) -> None:
+        if not commit:
+            self.pending.clear()
+        elif self.pending and self.lane is None:
+            await self._hold()
+        lane, self.lane = self.lane, None
+        if lane is None:
+            return
+        _HOLDING.set(None)
+        try:
+            if self.pending:
+                self._flush(lane.conn)
+        except BaseException:
+            self.pending.clear()
+            await lane.leave(False)
+            raise
+        await lane.leave(commit)
 
     async def insert(self, pending: _Pending) -> None:
         """Insert now (own transaction) or, inside a transaction, before what follows."""
@@ -371,15 +650,16 @@ class SqlAggregateStore(Generic[A]):
         if item.airline_urn != tenant.airline_urn:
             raise NotFoundError(f"{item.urn} not found", urn=str(item.urn))
 
-    def _row(self, item: Any, version: int) -> dict[str, Any]:
+    def _row(self, item: Any, version: int, *, text: bool = False) -> dict[str, Any]:
+        """The row of ``item``; ``doc`` as JSON text with ``text`` (raw statements)."""
         doc = unstructure(item)
-        _reject_card_numbers(doc)
         doc["version"] = version
+        encoded = _encode(doc)
         row = {
             "urn": _key(item.urn),
             "airline_urn": str(item.airline_urn),
             "version": version,
-            "doc": doc,
+            "doc": encoded if text else doc,
         }
         for f in self.indexed:
             row[f] = _col(getattr(item, f))
@@ -417,7 +697,7 @@ class SqlAggregateStore(Generic[A]):
     async def update(self, tenant: TenantContext, item: A) -> A:
         self._check_tenant(tenant, item)
         current: int = item.version  # type: ignore[attr-defined]
-        row = self._row(item, current + 1)
+        row = self._row(item, current + 1, text=True)
         key = row.pop("urn")
         where = {"k_urn": key, "k_airline": row.pop("airline_urn")}
         db = self._s.db
@@ -430,21 +710,15 @@ class SqlAggregateStore(Generic[A]):
         )
         probe = self._stmts.probe
 
-        postgres = db.postgres
-
         def op(conn: Connection) -> int | None:
-            raw: Any = conn.connection.dbapi_connection
-            if postgres:  # one round trip for the implicit BEGIN and the UPDATE
-                with raw.pipeline(), raw.cursor() as cur:
-                    cur.execute(sql, args)
+            # plain statements: psycopg's pipeline mode would save the BEGIN round trip
+            # but costs more client CPU than it saves on a local network
+            cur = conn.connection.dbapi_connection.cursor()  # type: ignore[union-attr]
+            try:
+                cur.execute(sql, args)
                 updated = cur.rowcount
-            else:
-                cur = raw.cursor()
-                try:
-                    cur.execute(sql, args)
-                    updated = cur.rowcount
-                finally:
-                    cur.close()
+            finally:
+                cur.close()
             if updated == 1:
                 return current
             return conn.execute(probe, where).scalar()  # None: absent or another tenant's
@@ -500,8 +774,7 @@ class SqlAuditLog:
             raise InvalidInputError(
                 f"audit entry {entry.urn} has a naive timestamp; attach a timezone", field="at"
             )
-        doc = unstructure(entry)
-        _reject_card_numbers(doc)
+        doc = _encode(unstructure(entry))
         values = {
             "urn": str(entry.urn),
             "airline_urn": str(entry.airline_urn),
@@ -552,8 +825,7 @@ class SqlIdempotencyStore:
         *,
         ttl: timedelta = timedelta(days=7),
     ) -> IdempotencyRecord:
-        data = json.loads(json.dumps(unstructure(dict(result))))
-        _reject_card_numbers(data)
+        data = json.loads(_encode(unstructure(dict(result))))
         now = self._s.db.clock()
         expires = now + ttl
         airline = str(tenant.airline_urn)
@@ -622,8 +894,7 @@ class SqlOutbox:
     async def append(self, tenant: TenantContext, event: DomainEvent) -> None:
         if event.airline_urn != tenant.airline_urn:
             raise NotFoundError(f"{event.subject_urn} not found", urn=str(event.subject_urn))
-        doc = unstructure(event)
-        _reject_card_numbers(doc)
+        doc = _encode(unstructure(event))
         values = {
             "airline_urn": str(event.airline_urn),
             "type": event.type,
@@ -736,6 +1007,15 @@ class SqlStore:
         """The SQLAlchemy engine (shared, thread-safe)."""
         return self._db.engine
 
+    def lane_stats(self) -> dict[str, int]:
+        """SQLite: units of work ended and COMMITs issued, over every write lane
+        (``units / commits`` is the group-commit factor); zeros on PostgreSQL."""
+        lanes = list(self._db._lanes)
+        return {
+            "units": sum(lane.units for lane in lanes),
+            "commits": sum(lane.commits for lane in lanes),
+        }
+
     @asynccontextmanager
     async def transaction(self) -> AsyncIterator[SqlStore]:
         """A unit of work: state, audit, idempotency and outbox writes commit together."""
@@ -747,11 +1027,12 @@ class SqlStore:
             yield tx
         except BaseException:
             with anyio.CancelScope(shield=True):
-                await anyio.to_thread.run_sync(tx._scope.finish, False)
+                await tx._scope.close(False)
             raise
         with anyio.CancelScope(shield=True):
-            await anyio.to_thread.run_sync(tx._scope.finish, True)
+            await tx._scope.close(True)
 
     async def close(self) -> None:
         """Release pooled connections."""
+        self._db.close_lanes()
         await anyio.to_thread.run_sync(self._db.engine.dispose)

@@ -1,0 +1,205 @@
+"""SQLite's write lane: units of work take turns on one connection and share commits."""
+
+from __future__ import annotations
+
+import sqlite3
+from pathlib import Path
+from typing import Any
+
+import anyio
+import anyio.lowlevel
+import attrs
+import pytest
+
+import nexa_adapters.sql.store as sql_store
+from nexa_adapters.sql import SqlStore
+from nexa_core.errors import ConfigurationError, ConflictError, StoreUnavailableError
+from nexa_core.model import DomainEvent
+from nexa_core.runtime import FixedClock
+from nexa_core.tenancy import TenantContext
+from nexa_core.testing.samples import sample
+from nexa_core.urn import Urn
+
+pytestmark = pytest.mark.anyio
+
+LAN = TenantContext.system("urn:airline:LAN")
+
+
+def _event(n: int) -> DomainEvent:
+    return DomainEvent(
+        Urn("event", f"lane-{n}"),
+        LAN.airline_urn,
+        "case.noted",
+        Urn("case", f"c-{n}"),
+        FixedClock().now(),
+        key=f"lane-{n}",
+    )
+
+
+def _path(url: str) -> str:
+    return url.removeprefix("sqlite:///")
+
+
+async def _write(store: SqlStore, n: int, *, fail: bool = False) -> None:
+    """One unit of work: a case and its outbox event; yields to the loop in between."""
+    async with store.transaction() as tx:
+        await tx.cases.add(LAN, attrs.evolve(sample("cases"), urn=Urn("case", f"c-{n}")))
+        await anyio.lowlevel.checkpoint()  # let the other units queue behind this one
+        await tx.outbox.append(LAN, _event(n))
+        if fail:
+            raise ValueError(f"unit {n} gives up")
+
+
+async def test_queued_units_share_commits_and_all_of_them_land(sqlite_url: str) -> None:
+    store = SqlStore.from_url(sqlite_url)
+    try:
+        async with anyio.create_task_group() as tg:
+            for n in range(24):
+                tg.start_soon(_write, store, n)
+        stats = store.lane_stats()
+        cases = await store.cases.find(LAN)
+        events = await store.outbox.read_after(0, limit=100)
+    finally:
+        await store.close()
+    assert len(cases) == 24
+    assert sorted(e.event.key for e in events) == sorted(f"lane-{n}" for n in range(24))
+    assert stats["units"] == 24
+    assert 1 <= stats["commits"] < 24  # group commit: fewer COMMITs than units
+
+
+async def test_a_failing_unit_undoes_only_its_own_work(sqlite_url: str) -> None:
+    store = SqlStore.from_url(sqlite_url)
+    failures: list[int] = []
+
+    async def unit(n: int) -> None:
+        try:
+            await _write(store, n, fail=n % 3 == 1)
+        except ValueError:
+            failures.append(n)
+
+    try:
+        async with anyio.create_task_group() as tg:
+            for n in range(9):
+                tg.start_soon(unit, n)
+        kept = {c.urn.id for c in await store.cases.find(LAN)}
+        keys = {r.event.key for r in await store.outbox.read_after(0)}
+        stats = store.lane_stats()
+    finally:
+        await store.close()
+    assert sorted(failures) == [1, 4, 7]
+    assert kept == {f"c-{n}" for n in range(9) if n % 3 != 1}
+    assert keys == {f"lane-{n}" for n in range(9) if n % 3 != 1}
+    assert stats["commits"] < stats["units"]
+
+
+async def test_a_failed_commit_fails_every_unit_of_its_batch_and_keeps_nothing(
+    sqlite_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    store = SqlStore.from_url(sqlite_url)
+    outcomes: dict[int, BaseException | None] = {}
+
+    async def unit(n: int) -> None:
+        try:
+            await _write(store, n)
+            outcomes[n] = None
+        except StoreUnavailableError as exc:
+            outcomes[n] = exc
+
+    try:
+        # open the lane, then make its connection's next COMMIT fail like a full disk
+        await store.cases.add(LAN, attrs.evolve(sample("cases"), urn=Urn("case", "c-first")))
+        lane = store._db.lane()
+        real = lane.raw
+
+        class FailingCommit:
+            def __getattr__(self, name: str) -> Any:
+                return getattr(real, name)
+
+            def commit(self) -> None:
+                raise sqlite3.OperationalError("disk I/O error")
+
+        monkeypatch.setattr(lane, "raw", FailingCommit())
+        async with anyio.create_task_group() as tg:
+            for n in range(6):
+                tg.start_soon(unit, n)
+        monkeypatch.setattr(lane, "raw", real)
+        kept = {c.urn.id for c in await store.cases.find(LAN)}
+        events = await store.outbox.read_after(0)
+    finally:
+        await store.close()
+    assert set(outcomes) == set(range(6))
+    errors = [e for e in outcomes.values() if e is not None]
+    assert len(errors) == 6  # every unit saw the failure ...
+    assert all(e.retryable and "disk I/O error" in str(e) for e in errors)
+    assert kept == {"c-first"}  # ... and none of them is in the database
+    assert events == []
+
+
+async def test_writing_around_the_open_unit_of_work_is_refused_not_deadlocked(
+    sqlite_url: str,
+) -> None:
+    store = SqlStore.from_url(sqlite_url)
+    try:
+        with anyio.fail_after(5):
+            with pytest.raises(ConflictError, match="transaction's store"):
+                async with store.transaction() as tx:
+                    await tx.cases.add(LAN, sample("cases"))
+                    await store.outbox.append(LAN, _event(1))  # the outer store
+        assert await store.cases.find(LAN) == []
+    finally:
+        await store.close()
+
+
+async def test_a_unit_waits_for_another_process_holding_the_database(sqlite_url: str) -> None:
+    store = SqlStore.from_url(sqlite_url)
+    other = sqlite3.connect(_path(sqlite_url), isolation_level=None)
+    done = anyio.Event()
+
+    async def unit() -> None:
+        await _write(store, 1)
+        done.set()
+
+    try:
+        other.execute("BEGIN IMMEDIATE")
+        async with anyio.create_task_group() as tg:
+            tg.start_soon(unit)
+            await anyio.sleep(0.3)
+            assert not done.is_set()  # waiting for the other writer, on a worker thread
+            other.execute("COMMIT")
+            with anyio.fail_after(10):
+                await done.wait()
+        assert len(await store.cases.find(LAN)) == 1
+    finally:
+        other.close()
+        await store.close()
+
+
+async def test_a_database_locked_past_the_timeout_is_a_retryable_typed_error(
+    sqlite_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(sql_store, "SQLITE_BUSY_TIMEOUT_MS", 200)
+    store = SqlStore.from_url(sqlite_url)
+    other = sqlite3.connect(_path(sqlite_url), isolation_level=None)
+    try:
+        other.execute("BEGIN IMMEDIATE")
+        with pytest.raises(StoreUnavailableError, match="locked") as info:
+            await _write(store, 1)
+        assert info.value.retryable
+        assert info.value.context["driver_error"] == "OperationalError"
+        other.execute("ROLLBACK")
+        await _write(store, 2)  # the lane recovers once the database is free
+        assert [c.urn.id for c in await store.cases.find(LAN)] == ["c-2"]
+    finally:
+        other.close()
+        await store.close()
+
+
+async def test_a_missing_schema_is_a_configuration_error(tmp_path: Path) -> None:
+    store = SqlStore.from_url(f"sqlite:///{tmp_path / 'empty.db'}", migrate=False)
+    try:
+        with pytest.raises(ConfigurationError, match="nexa db upgrade"):
+            await store.cases.find(LAN)
+        with pytest.raises(ConfigurationError, match="nexa db upgrade"):
+            await store.cases.add(LAN, sample("cases"))
+    finally:
+        await store.close()
