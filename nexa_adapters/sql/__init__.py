@@ -4,6 +4,6 @@ Migrations: :mod:`nexa_adapters.sql.migrate` (imported on demand: Alembic is onl
 when a schema is upgraded or inspected).
 """
 
-from nexa_adapters.sql.store import OUTBOX_LOCK_KEY, SqlStore, create_sql_engine
+from nexa_adapters.sql.store import SqlStore, create_sql_engine
 
-__all__ = ["OUTBOX_LOCK_KEY", "SqlStore", "create_sql_engine"]
+__all__ = ["SqlStore", "create_sql_engine"]

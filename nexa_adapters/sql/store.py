@@ -14,13 +14,15 @@ Design:
 * **Never a failed statement inside a transaction**: duplicates use
   ``INSERT … ON CONFLICT DO NOTHING`` and check the row count, so a ``DuplicateError``
   does not poison a PostgreSQL transaction.
-* **Outbox order = commit order.** On PostgreSQL outbox rows are inserted right after
-  taking a transaction-scoped advisory lock (:data:`OUTBOX_LOCK_KEY`) held until commit,
-  so positions are allocated and committed in the same order and a relay reading
-  ``position > p`` can never pass over a record that commits later with a lower
-  position. Inside a transaction, audit and outbox rows are queued and sent with the
-  commit (one pipeline on PostgreSQL), so the lock is held for one round trip and never
-  while waiting for a row lock. SQLite serialises writers itself (``BEGIN IMMEDIATE``).
+* **A relay never passes over an outbox record.** PostgreSQL sequences hand out
+  positions in one order and transactions commit in another, so a relay reading
+  ``position > p`` could see position 6 committed while 5 is still in flight, and skip 5
+  for good. Appends take no lock (a lock held until commit would serialise every
+  outbox-writing commit, ``fsync`` included, across the whole cluster); instead an
+  append takes its transaction id before its position, and :class:`_OutboxHorizon`
+  lets readers see only positions whose every possible writer has finished. SQLite
+  serialises writers itself (``BEGIN IMMEDIATE``), so there commit order is position
+  order.
 """
 
 from __future__ import annotations
@@ -29,6 +31,7 @@ import contextlib
 import json
 import re
 import sqlite3
+import threading
 import weakref
 from collections.abc import AsyncIterator, Callable, Mapping
 from contextlib import asynccontextmanager
@@ -73,7 +76,6 @@ from nexa_core.tenancy import TenantContext
 from nexa_core.urn import Urn, without_status
 
 __all__ = [
-    "OUTBOX_LOCK_KEY",
     "SqlAggregateStore",
     "SqlAuditLog",
     "SqlIdempotencyStore",
@@ -85,8 +87,8 @@ __all__ = [
 A = TypeVar("A")
 T = TypeVar("T")
 
-#: PostgreSQL advisory lock key serialising outbox appends until commit ("nexa.out").
-OUTBOX_LOCK_KEY = int.from_bytes(b"nexa.out", "big") & 0x7FFF_FFFF_FFFF_FFFF
+#: PostgreSQL: taken before an outbox row's position (see :class:`_OutboxHorizon`)
+_TAKE_XID = "SELECT pg_current_xact_id()"
 
 
 def _col(value: object) -> str | None:
@@ -382,6 +384,7 @@ class _Db:
         self.sqlite = engine.dialect.name == "sqlite"
         self._lane_var: RunVar[_Lane] = RunVar("nexa_sql_lane")
         self._lanes: weakref.WeakSet[_Lane] = weakref.WeakSet()
+        self.horizon = _OutboxHorizon(OUTBOX.name)
         self.insert = pg_dialect.insert if self.postgres else sqlite_dialect.insert
         self.statements = {name: _TableStatements(t, self.insert) for name, t in TABLES.items()}
         self.ph = "%s" if self.postgres else "?"
@@ -436,13 +439,83 @@ class _Db:
         return value
 
 
+class _OutboxHorizon:
+    """PostgreSQL: the outbox position up to which every row is final (committed or
+    rolled back), so a relay reading ``position > p`` never passes over a record that
+    commits later with a lower position.
+
+    An append takes its transaction id (``pg_current_xact_id()``) before the sequence
+    gives it a position. A reader notes the sequence's last value ``L``, then takes a
+    transaction id ``X`` of its own together with a snapshot ``S``: every transaction
+    holding a position ``<= L`` got its id before ``X``, so at ``S`` it was finished, in
+    ``S``'s in-progress list, or had an id in ``[xmax(S), X)``. Once a later snapshot
+    sees all of those finished, positions ``<= L`` are final. Checks that are not yet
+    settled carry over to the next read, so under constant load the horizon trails by
+    about one relay poll; a transaction left open holds it back (it may hold a position).
+    Requires PostgreSQL 13+ and the default ``CACHE 1`` of the position sequence.
+    """
+
+    #: unsettled checks kept (a newer one covers an older one once settled)
+    KEEP = 16
+
+    def __init__(self, table: str) -> None:
+        self.table = table
+        self.sequence: str | None = None
+        self.settled = 0
+        self.checks: list[tuple[int, str, str, list[str]]] = []  # (L, X, xmax(S), xip(S))
+        self.lock = threading.Lock()
+
+    def upto(self, cur: Any) -> int:
+        """Advance and return the horizon (runs inside the reader's transaction)."""
+        with self.lock:
+            if self.sequence is None:
+                cur.execute("SELECT pg_get_serial_sequence(%s, 'position')", (self.table,))
+                self.sequence = cur.fetchone()[0]
+            cur.execute(f"SELECT last_value, is_called FROM {self.sequence}")
+            last, called = cur.fetchone()
+            cur.execute(
+                "SELECT pg_current_xact_id()::text, pg_snapshot_xmax(s)::text,"
+                " ARRAY(SELECT x::text FROM pg_snapshot_xip(s) AS x)"
+                " FROM (SELECT pg_current_snapshot() AS s) AS snap"
+            )
+            x, xmax, xip = cur.fetchone()
+            self.checks.append((last if called else 0, x, xmax, list(xip)))
+            # one snapshot, newer than every check's: which checks are settled in it?
+            cur.execute(
+                "SELECT c.i FROM jsonb_to_recordset(%s::jsonb)"
+                " AS c(i int, x text, xmax text, xip text[]),"
+                " (SELECT pg_current_snapshot() AS s) AS snap"
+                " WHERE pg_snapshot_xmax(s) >= c.x::xid8"
+                " AND NOT EXISTS (SELECT 1 FROM pg_snapshot_xip(s) AS r"
+                "   WHERE r >= c.xmax::xid8 AND r < c.x::xid8)"
+                " AND NOT EXISTS (SELECT 1 FROM unnest(c.xip) AS t(v)"
+                "   WHERE NOT pg_visible_in_snapshot(t.v::xid8, s))",
+                (
+                    json.dumps(
+                        [
+                            {"i": i, "x": cx, "xmax": cm, "xip": cxip}
+                            for i, (_, cx, cm, cxip) in enumerate(self.checks)
+                        ]
+                    ),
+                ),
+            )
+            done = {row[0] for row in cur.fetchall()}
+            for i, (upto, *_) in enumerate(self.checks):
+                if i in done:
+                    self.settled = max(self.settled, upto)
+            self.checks = [
+                c for i, c in enumerate(self.checks) if i not in done and c[0] > self.settled
+            ][-self.KEEP :]
+            return self.settled
+
+
 @attrs.frozen
 class _Pending:
     """An insert whose result nobody waits for (audit, outbox), queued until needed."""
 
     table: sa.Table
     values: dict[str, Any]
-    lock: bool = False  # an outbox row: take the outbox lock first (PostgreSQL)
+    outbox: bool = False  # an outbox row: take the transaction id first (PostgreSQL)
 
     def raw(self, db: _Db) -> tuple[str, tuple[Any, ...]]:
         """The driver-level form (SQLAlchemy's per-statement work skipped on the hot path)."""
@@ -455,10 +528,10 @@ class _Scope:
     """Where statements run: a pinned connection in a transaction, else one per call.
 
     Inside a transaction, audit and outbox inserts are queued (their outcome cannot
-    change the caller's next step) and written just before the next statement or at
-    commit. On PostgreSQL the commit sends them, the outbox lock and ``COMMIT`` in one
-    pipeline: a state change costs two round trips (the versioned UPDATE, then the
-    pipeline), and the outbox lock is held only from the pipeline to the commit.
+    change the caller's next step): audit rows are written just before the next
+    statement, outbox rows with the commit unless the transaction reads the outbox. On
+    PostgreSQL the commit sends them and ``COMMIT`` in one pipeline: a state change
+    costs the versioned UPDATE (with psycopg's BEGIN) and one pipeline.
     """
 
     def __init__(self, db: _Db, in_tx: bool) -> None:
@@ -477,23 +550,19 @@ class _Scope:
         return self.conn
 
     def _flush(self, conn: Connection, *, outbox: bool = True) -> None:
-        """Write queued rows; with ``outbox=False`` outbox rows stay queued for the commit.
-
-        Keeping outbox rows (and so the outbox lock) until the commit means a transaction
-        holding the lock only ever inserts and commits: it never waits for a row lock
-        another transaction holds, so the lock cannot take part in a deadlock.
-        """
+        """Write queued rows; with ``outbox=False`` outbox rows stay queued for the commit
+        (where they cost no round trip of their own)."""
         if not self.pending:
             return
         if outbox:
             pending, self.pending = self.pending, []
         else:
-            pending = [p for p in self.pending if not p.lock]
-            self.pending = [p for p in self.pending if p.lock]
+            pending = [p for p in self.pending if not p.outbox]
+            self.pending = [p for p in self.pending if p.outbox]
         cur = conn.connection.dbapi_connection.cursor()  # type: ignore[union-attr]
         try:
-            if self.db.postgres and any(p.lock for p in pending):
-                cur.execute("SELECT pg_advisory_xact_lock(%s)", (OUTBOX_LOCK_KEY,))
+            if self.db.postgres and any(p.outbox for p in pending):
+                cur.execute(_TAKE_XID)
             for p in pending:
                 cur.execute(*p.raw(self.db))
         finally:
@@ -625,8 +694,8 @@ class _Scope:
         pending, self.pending = self.pending, []
         raw: Any = conn.connection.dbapi_connection
         with raw.pipeline(), raw.cursor() as cur:
-            if any(p.lock for p in pending):
-                cur.execute("SELECT pg_advisory_xact_lock(%s)", (OUTBOX_LOCK_KEY,))
+            if any(p.outbox for p in pending):
+                cur.execute(_TAKE_XID)
             for p in pending:
                 cur.execute(*p.raw(self.db))
             raw.commit()
@@ -902,19 +971,36 @@ class SqlOutbox:
             "key": event.key,
             "doc": doc,
         }
-        await self._s.insert(_Pending(OUTBOX, values, lock=True))
+        await self._s.insert(_Pending(OUTBOX, values, outbox=True))
 
     async def read_after(self, position: int, *, limit: int = 100) -> list[OutboxRecord]:
+        """Records after ``position`` in position order.
+
+        Outside a transaction on PostgreSQL only positions below the
+        :class:`_OutboxHorizon` are returned, so a relay never passes over a record
+        still in flight. Inside a transaction every visible record is returned (the
+        transaction's own appends included); relays read outside transactions.
+        """
         o = OUTBOX.c
         stmt = (
             sa.select(o.position, o.doc)
-            .where(o.position > position)
+            .where(o.position > position, o.position <= sa.bindparam("upto"))
             .order_by(o.position)
             .limit(limit)
         )
+        horizon = self._s.db.horizon if self._s.db.postgres and not self._s.in_tx else None
 
         def op(conn: Connection) -> list[Any]:
-            return list(conn.execute(stmt))
+            upto = 2**62
+            if horizon is not None:
+                cur = conn.connection.dbapi_connection.cursor()  # type: ignore[union-attr]
+                try:
+                    upto = horizon.upto(cur)
+                finally:
+                    cur.close()
+                if upto <= position:
+                    return []
+            return list(conn.execute(stmt, {"upto": upto}))
 
         return [
             OutboxRecord(r.position, structure(r.doc, DomainEvent))

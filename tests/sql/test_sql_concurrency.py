@@ -91,8 +91,10 @@ def test_two_concurrent_writers_of_one_version_one_wins_and_no_update_is_lost(
 
 def test_an_outbox_record_committed_later_is_never_passed_over(db_url: str) -> None:
     """T1 appends (and reading its own outbox makes it allocate the position) and stays open;
-    T2 appends and commits. A relay reading meanwhile must not see T2's record (it would
-    skip T1's lower position); after T1 commits, both are read in position order."""
+    T2 appends and commits (PostgreSQL) or waits for T1 (SQLite has one writer). A relay
+    reading meanwhile must not see T2's record (it would skip T1's lower position); after
+    T1 commits, both are read in position order."""
+    postgres = db_url.startswith("postgresql")
     store = SqlStore.from_url(db_url, migrate=False)
     reader = SqlStore.from_url(db_url, migrate=False)
     t2_done = threading.Event()
@@ -112,14 +114,17 @@ def test_an_outbox_record_committed_later_is_never_passed_over(db_url: str) -> N
         async with store.transaction() as tx:
             await tx.outbox.append(LAN, _event(1))
             # reading the outbox inside the transaction writes the queued row now, so T1
-            # holds a position (and the outbox lock) while it stays open
+            # holds a position while it stays open
             assert len(await tx.outbox.read_after(0)) == 1
             thread = threading.Thread(target=second_writer)
             thread.start()
-            await anyio.sleep(0.5)
+            if postgres:  # appends take no lock: T2 commits while T1 is open
+                await anyio.to_thread.run_sync(t2_done.wait, 10)
+            else:
+                await anyio.sleep(0.5)
             seen_while_open = await reader.outbox.read_after(0)
             assert seen_while_open == [], "a record passed T1's uncommitted position"
-            assert not t2_done.is_set()
+            assert t2_done.is_set() is postgres
         await anyio.to_thread.run_sync(thread.join, 30)
         return await reader.outbox.read_after(0)
 
@@ -131,10 +136,10 @@ def test_an_outbox_record_committed_later_is_never_passed_over(db_url: str) -> N
     time.sleep(0)
 
 
-def test_a_transaction_waiting_for_a_row_never_holds_the_outbox_lock(db_url: str) -> None:
+def test_a_transaction_waiting_for_a_row_never_blocks_an_outbox_commit(db_url: str) -> None:
     """T2 updates a row and appends an event; T1 appends an event, then waits for T2's row.
-    T1 must not hold the outbox lock while it waits (T2 needs it to commit): T2 commits,
-    T1 gets ConcurrencyError — no deadlock, no lost event."""
+    Nothing T1 holds may stop T2 from committing: T2 commits, T1 gets ConcurrencyError —
+    no deadlock, no lost event."""
     setup = SqlStore.from_url(db_url, migrate=False)
     item = anyio.run(setup.reviews.add, LAN, sample("reviews"))
     t2_holds_row = threading.Event()
@@ -181,3 +186,79 @@ def test_a_transaction_waiting_for_a_row_never_holds_the_outbox_lock(db_url: str
     assert [r.event.data["n"] for r in anyio.run(setup.outbox.read_after, 0)] == [2]
     assert anyio.run(setup.reviews.get, LAN, item.urn).reason == "t2"
     anyio.run(setup.close)
+
+
+def test_a_rolled_back_position_does_not_hold_the_relay_back(db_url: str) -> None:
+    """A transaction takes a position and rolls back: the gap it leaves is final, so a
+    relay reads past it (in order) as soon as the later record is committed."""
+    store = SqlStore.from_url(db_url, migrate=False)
+
+    async def main() -> list[Any]:
+        with pytest.raises(RuntimeError):
+            async with store.transaction() as tx:
+                await tx.outbox.append(LAN, _event(1))
+                assert len(await tx.outbox.read_after(0)) == 1  # the position is taken
+                raise RuntimeError("give up")
+        async with store.transaction() as tx:
+            await tx.outbox.append(LAN, _event(2))
+        return await store.outbox.read_after(0)
+
+    records = anyio.run(main)
+    assert [r.event.data["n"] for r in records] == [2]
+    anyio.run(store.close)
+
+
+def test_concurrent_appenders_and_a_relay_never_skip_or_repeat_a_record(db_url: str) -> None:
+    """Writers on their own engines append events in transactions that stay open for a
+    while; a relay polls throughout, saving its position after each batch like
+    ``OutboxRelay``. At the end it has seen every committed event exactly once, in
+    position order."""
+    writers, per_writer = 4, 12
+    seen: list[tuple[int, int]] = []
+    stop = threading.Event()
+
+    def writer(w: int) -> None:
+        store = SqlStore.from_url(db_url, migrate=False)
+
+        async def run() -> None:
+            for i in range(per_writer):
+                async with store.transaction() as tx:
+                    await tx.outbox.append(LAN, _event(w * 1000 + i))
+                    assert await tx.outbox.read_after(2**40) == []  # takes the position now
+                    await anyio.sleep(0.01 * ((w + i) % 3))  # commit out of position order
+            await store.close()
+
+        anyio.run(run)
+
+    def relay() -> None:
+        store = SqlStore.from_url(db_url, migrate=False)
+
+        async def run() -> None:
+            position = 0
+            while True:
+                done = stop.is_set()  # writers finished before this read
+                batch = await store.outbox.read_after(position, limit=7)
+                for r in batch:
+                    seen.append((r.position, r.event.data["n"]))
+                    position = r.position
+                if done and not batch:
+                    break
+                await anyio.sleep(0.003)
+            await store.close()
+
+        anyio.run(run)
+
+    reader = threading.Thread(target=relay)
+    reader.start()
+    threads = [threading.Thread(target=writer, args=(w,)) for w in range(writers)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(120)
+    stop.set()
+    reader.join(60)
+    positions = [p for p, _ in seen]
+    assert positions == sorted(positions)
+    assert sorted(n for _, n in seen) == sorted(
+        w * 1000 + i for w in range(writers) for i in range(per_writer)
+    )
