@@ -249,8 +249,8 @@ class _Lane:
     SQLite has one writer at a time, and a commit costs a ``fsync``. Units of work of
     an event loop take the lane in arrival order (a fair lock, no busy-waiting) and
     run their statements on its connection without a thread hop (a held write
-    transaction never waits on a lock). Each unit is a ``SAVEPOINT`` inside a shared
-    transaction: when it ends and others are queued, it hands the lane on and waits,
+    transaction never waits on a lock). Units share a transaction, each after the first
+    inside a ``SAVEPOINT``: when one ends and others are queued, it hands the lane on and waits,
     and the last unit of the run commits for all (group commit). A unit that fails
     rolls back to its savepoint only; a failed ``COMMIT`` fails every unit of the
     batch, none of which is then durable. ``transaction()`` returns only once the
@@ -267,6 +267,7 @@ class _Lane:
         raw.execute("PRAGMA busy_timeout=0")
         self.raw = raw
         self.batch: _Batch | None = None
+        self.savepoint = False  # whether the current unit runs in a savepoint
         self.closed = False
         self.units = 0  # units of work ended on this lane
         self.commits = 0  # COMMITs issued for them
@@ -283,7 +284,10 @@ class _Lane:
             if self.batch is None:
                 await self._begin()
                 self.batch = _Batch()
-            self.raw.execute("SAVEPOINT nexa_unit")
+            # the first unit of a batch owns the transaction: no savepoint needed
+            self.savepoint = self.batch.size > 0
+            if self.savepoint:
+                self.raw.execute("SAVEPOINT nexa_unit")
         except BaseException as exc:
             if self.batch is not None and not self.raw.in_transaction:
                 self._close(self.batch, exc)
@@ -319,9 +323,15 @@ class _Lane:
         try:
             if not self.raw.in_transaction:
                 raise StoreUnavailableError("SQLite rolled the shared transaction back")
-            if not ok:
-                self.raw.execute("ROLLBACK TO nexa_unit")
-            self.raw.execute("RELEASE nexa_unit")
+            if not self.savepoint:
+                if not ok:  # alone in its transaction: undo all of it
+                    self.raw.rollback()
+                    self._close(batch, None)
+                    return
+            else:
+                if not ok:
+                    self.raw.execute("ROLLBACK TO nexa_unit")
+                self.raw.execute("RELEASE nexa_unit")
         except Exception as exc:
             self._close(batch, exc)
             if ok:
