@@ -210,7 +210,8 @@ def _spawn_workers(opts: DemoOptions) -> list[subprocess.Popen[bytes]]:
             "--failure-rate", str(opts.transient_failure_rate), "--executor", str(i),
             "--parent", str(os.getpid()),
         ]  # fmt: skip
-        procs.append(subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL))
+        with (opts.workdir / f"worker-{i}.log").open("ab") as log:  # the child keeps its own fd
+            procs.append(subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=log))
     return procs
 
 

@@ -87,6 +87,19 @@ def _live_bookings(path: Path) -> int:
         return 0
 
 
+def _explain(workdir: Path, stderr: str) -> None:
+    """Print what a failed resume left behind: workflow states and the workers' logs."""
+    with sqlite3.connect(workdir / "engine.db") as db:
+        rows = db.execute(
+            "SELECT status, executor_id, substr(coalesce(error, ''), 1, 300), count(*)"
+            " FROM workflow_status GROUP BY 1, 2, 3"
+        ).fetchall()
+    print("workflows:", *rows, sep="\n  ")
+    print("rerun stderr:", stderr[-3000:])
+    for log in sorted(workdir.glob("worker-*.log")):
+        print(f"{log.name}:", log.read_text(errors="replace")[-3000:])
+
+
 @pytest.mark.slow
 @pytest.mark.parametrize("sig", [signal.SIGKILL, signal.SIGINT], ids=["SIGKILL", "SIGINT"])
 def test_an_interrupted_durable_demo_completes_on_rerun_with_no_duplicate_booking(
@@ -119,7 +132,11 @@ def test_an_interrupted_durable_demo_completes_on_rerun_with_no_duplicate_bookin
     rerun = subprocess.run(cmd, capture_output=True, text=True, env=env, timeout=300, check=False)
     assert rerun.returncode == 0, rerun.stderr[-2000:]
     summary = json.loads(rerun.stdout)
-    _check(summary)
+    try:
+        _check(summary)
+    except AssertionError:
+        _explain(tmp_path, rerun.stderr)
+        raise
     assert summary["resumed"] is True
     assert killed, "the first run finished before it could be killed"
 
