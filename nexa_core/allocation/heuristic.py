@@ -20,6 +20,7 @@ import random
 import time
 from collections import defaultdict
 
+from nexa_core.allocation.kinds import plan_kinds
 from nexa_core.allocation.problem import AllocationProblem, Placement, SolverResult
 from nexa_core.model import Tier
 
@@ -238,7 +239,9 @@ class _State:
         for i in range(max(1, rounds)):
             if i:
                 self.reset()
-            self.construct(price)
+                self.construct(price)
+            else:
+                self.construct_planned()
             self.repair(self.repair_work, self.deep_work)
             rng = random.Random(self.seed)
             for _ in range(self.rr_rounds):
@@ -259,6 +262,83 @@ class _State:
                 price[key] *= 1.35 if util >= 0.97 else max(0.6, util)
         assert best is not None
         self.restore(best[1])
+
+    def construct_planned(self) -> None:
+        """Realise the kind-level plan (:mod:`nexa_core.allocation.kinds`) hotel by hotel:
+        each type takes its planned number of groups from rooms of the kinds the plan
+        gives its needs; whatever does not fit that way is placed freely, then the usual
+        density-ordered fill uses the rooms left."""
+        p = self.p
+        plan = plan_kinds(p, [bool(o) for o in self.order])
+        kind_of = plan.kind_of
+        quota = dict(plan.quota)
+        need_class = plan.need_class
+        self.construct_order()
+        targets = list(plan.targets)
+        todo = sorted(
+            (k for k in range(len(p.types)) if targets[k]),
+            key=lambda k: (-len(p.types[k].needs), len(self.order[k]), -self.weights[k], k),
+        )
+        rem = self.rem
+        for k in todo:
+            classes = need_class[k]
+            for h in self.order[k]:
+                if not targets[k]:
+                    break
+                if self.p.separate_tiers_by_hotel:
+                    tier = p.types[k].tier
+                    if any(n > 0 and o is not tier for o, n in self.tier_load[h].items()):
+                        continue
+                prefs = self.prefs(k, h)
+                while targets[k]:
+                    taken: list[int] = []
+                    for (_, anyfit), j in zip(prefs, classes, strict=True):
+                        for r in anyfit:
+                            qk = (j, kind_of[r])
+                            if rem[r] > 0 and quota.get(qk, 0) > 0:
+                                rem[r] -= 1
+                                quota[qk] -= 1
+                                taken.append(r)
+                                break
+                        else:
+                            for r, j2 in zip(taken, classes, strict=False):
+                                rem[r] += 1
+                                quota[(j2, kind_of[r])] += 1
+                            taken = []
+                            break
+                    if not taken:
+                        break
+                    self.add(k, h, tuple(taken))
+                    targets[k] -= 1
+        # planned groups that found no planned room, then the rest by density
+        for k in todo:
+            for exact in (True, False):
+                for h in self.order[k]:
+                    while targets[k] > 0 and self.left[k] > 0:
+                        rooms = self.fit(k, h, exact)
+                        if rooms is None:
+                            break
+                        self.add(k, h, rooms)
+                        targets[k] -= 1
+                    if not targets[k]:
+                        break
+        self._fill((True, False))
+
+    def construct_order(self, price: dict[tuple[int, bool], float] | None = None) -> None:
+        """Types by priority density (weight per priced bed), fewer hotels first."""
+        p = self.p
+
+        def need_price(occ: int, acc: bool) -> float:
+            if price is None:
+                return float(occ)
+            return price.get((occ, acc), price.get((occ, False), float(occ)))
+
+        def key(t_idx: int) -> tuple[float, int, float, int]:
+            t = p.types[t_idx]
+            cost = sum(need_price(n.occupants, n.accessible) for n in t.needs) or 1.0
+            return (-t.weight / cost, len(self.order[t_idx]), -t.weight, t_idx)
+
+        self.type_order = sorted(range(len(p.types)), key=key)
 
     def construct(
         self, price: dict[tuple[int, bool], float] | None = None, global_exact: bool = False
