@@ -227,9 +227,10 @@ class _State:
     def coverage(self) -> float:
         return self.cov
 
-    def construct_priced(self, rounds: int) -> None:
-        """Run the greedy under room-class prices that adapt to observed scarcity and
-        keep the best run (weighted coverage)."""
+    def construct_priced(self, rounds: int, planned: bool = True) -> None:
+        """Construct (from the kind-level plan if ``planned``), repair and ruin-and-
+        recreate; further rounds rerun the density greedy under room prices that adapt to
+        observed scarcity. Keeps the best run (weighted coverage)."""
         p = self.p
         supply: dict[tuple[int, bool], int] = defaultdict(int)
         for rc in p.classes:
@@ -239,9 +240,10 @@ class _State:
         for i in range(max(1, rounds)):
             if i:
                 self.reset()
-                self.construct(price)
-            else:
+            if planned and not i:
                 self.construct_planned()
+            else:
+                self.construct(price)
             self.repair(self.repair_work, self.deep_work)
             rng = random.Random(self.seed)
             for _ in range(self.rr_rounds):
@@ -343,19 +345,7 @@ class _State:
     def construct(
         self, price: dict[tuple[int, bool], float] | None = None, global_exact: bool = False
     ) -> None:
-        p = self.p
-
-        def need_price(occ: int, acc: bool) -> float:
-            if price is None:
-                return float(occ)
-            return price.get((occ, acc), price.get((occ, False), float(occ)))
-
-        def key(t_idx: int) -> tuple[float, int, float, int]:
-            t = p.types[t_idx]
-            cost = sum(need_price(n.occupants, n.accessible) for n in t.needs) or 1.0
-            return (-t.weight / cost, len(self.order[t_idx]), -t.weight, t_idx)
-
-        self.type_order = sorted(range(len(p.types)), key=key)
+        self.construct_order(price)
         passes: list[tuple[bool, ...]] = [(True,), (False,)] if global_exact else [(True, False)]
         for modes in passes:
             self._fill(modes)
@@ -720,7 +710,9 @@ class GreedyRepairSolver:
         rr_rounds: int = 1,
         rr_iterations: int = 300,
         deep_work: int | None = None,
+        plan: bool = True,
     ) -> None:
+        self.plan = plan
         self.deep_work = deep_work
         self.rr_rounds = rr_rounds
         self.rr_iterations = rr_iterations
@@ -746,7 +738,9 @@ class GreedyRepairSolver:
             st.deep_work = DEEP_WORK if small else 0
         st.rr_iterations = self.rr_iterations
         if self.repair:
-            st.construct_priced(self.rounds)
+            st.construct_priced(self.rounds, self.plan)
+        elif self.plan:
+            st.construct_planned()
         else:
             st.construct()
         if self.improve:
