@@ -20,7 +20,7 @@ import random
 import time
 from collections import defaultdict
 
-from nexa_core.allocation.kinds import plan_kinds
+from nexa_core.allocation.kinds import NeedClass, plan_kinds
 from nexa_core.allocation.problem import AllocationProblem, Placement, SolverResult
 from nexa_core.model import Tier
 
@@ -60,6 +60,9 @@ class _State:
         self.repair_work = 10**12
         self.rr_rounds = 0
         self.rr_iterations = 0
+        self.swap_rounds = 2
+        self.swap_hotels = 12
+        self.swap_stop = 10**12
         self.seed = 7
         self.type_order: list[int] = []
         self.order: list[list[int]] = []
@@ -279,39 +282,80 @@ class _State:
         targets = list(plan.targets)
         todo = sorted(
             (k for k in range(len(p.types)) if targets[k]),
-            key=lambda k: (-len(p.types[k].needs), len(self.order[k]), -self.weights[k], k),
+            key=lambda k: (
+                -len(set(need_class[k])),
+                -len(need_class[k]),
+                len(self.order[k]),
+                -self.weights[k],
+                k,
+            ),
         )
         rem = self.rem
-        for k in todo:
-            classes = need_class[k]
-            for h in self.order[k]:
-                if not targets[k]:
-                    break
-                if self.p.separate_tiers_by_hotel:
-                    tier = p.types[k].tier
-                    if any(n > 0 and o is not tier for o, n in self.tier_load[h].items()):
-                        continue
-                prefs = self.prefs(k, h)
-                while targets[k]:
-                    taken: list[int] = []
-                    for (_, anyfit), j in zip(prefs, classes, strict=True):
-                        for r in anyfit:
-                            qk = (j, kind_of[r])
-                            if rem[r] > 0 and quota.get(qk, 0) > 0:
-                                rem[r] -= 1
-                                quota[qk] -= 1
-                                taken.append(r)
-                                break
-                        else:
-                            for r, j2 in zip(taken, classes, strict=False):
-                                rem[r] += 1
-                                quota[(j2, kind_of[r])] += 1
-                            taken = []
-                            break
-                    if not taken:
+        users: dict[int, list[NeedClass]] = defaultdict(list)
+        for j, q in quota:
+            users[q].append(j)
+        usable = plan.usable
+
+        def take(j: NeedClass, q: int, exchange: bool, log: list[tuple[NeedClass, int]]) -> bool:
+            """Charge a room of kind ``q`` to need class ``j``'s quota; with ``exchange``,
+            another class with quota at ``q`` may take over one of ``j``'s rooms."""
+            if quota.get((j, q), 0) > 0:
+                quota[(j, q)] -= 1
+                log.append((j, q))
+                return True
+            if not exchange:
+                return False
+            for j2 in users[q]:
+                if quota[(j2, q)] <= 0:
+                    continue
+                for q2 in usable[j2]:
+                    if q2 != q and quota.get((j, q2), 0) > 0:
+                        quota[(j2, q)] -= 1
+                        quota[(j, q2)] -= 1
+                        quota[(j2, q2)] = quota.get((j2, q2), 0) + 1
+                        users[q2].append(j2)
+                        log.extend(((j2, q), (j, q2)))
+                        log.append((j2, -q2 - 1))  # marks the unit given back
+                        return True
+            return False
+
+        def undo(log: list[tuple[NeedClass, int]]) -> None:
+            for j, q in reversed(log):
+                if q < 0:
+                    quota[(j, -q - 1)] -= 1
+                else:
+                    quota[(j, q)] += 1
+
+        for exchange in (False, True):
+            for k in todo:
+                classes = need_class[k]
+                for h in self.order[k]:
+                    if not targets[k]:
                         break
-                    self.add(k, h, tuple(taken))
-                    targets[k] -= 1
+                    if self.p.separate_tiers_by_hotel:
+                        tier = p.types[k].tier
+                        if any(n > 0 and o is not tier for o, n in self.tier_load[h].items()):
+                            continue
+                    prefs = self.prefs(k, h)
+                    while targets[k]:
+                        taken: list[int] = []
+                        log: list[tuple[NeedClass, int]] = []
+                        for (_, anyfit), j in zip(prefs, classes, strict=True):
+                            for r in anyfit:
+                                if rem[r] > 0 and take(j, kind_of[r], exchange, log):
+                                    rem[r] -= 1
+                                    taken.append(r)
+                                    break
+                            else:
+                                for r in taken:
+                                    rem[r] += 1
+                                undo(log)
+                                taken = []
+                                break
+                        if not taken:
+                            break
+                        self.add(k, h, tuple(taken))
+                        targets[k] -= 1
         # planned groups that found no planned room, then the rest by density
         for k in todo:
             for exact in (True, False):
@@ -324,6 +368,12 @@ class _State:
                         targets[k] -= 1
                     if not targets[k]:
                         break
+        # still short: make room by moving groups to the planned rooms left elsewhere
+        for k in todo:
+            while targets[k] > 0 and self.left[k] > 0 and not self.late():
+                if not self._repair_once(k, self.weights[k]):
+                    break
+                targets[k] -= 1
         self._fill((True, False))
 
     def construct_order(self, price: dict[tuple[int, bool], float] | None = None) -> None:
@@ -577,6 +627,63 @@ class _State:
                         moved = True
             if not self._close_hotels() and not moved:
                 break
+        for _ in range(self.swap_rounds):
+            swapped = False
+            for k, h in sorted(self.placed):
+                for rooms in sorted(set(self.placed[(k, h)])):
+                    while rooms in self.placed[(k, h)] and not self.late():
+                        if self.work > self.swap_stop or not self._swap_better(k, h, rooms):
+                            break
+                        swapped = True
+            if not swapped:
+                break
+        if self.swap_rounds:
+            self._close_hotels()
+
+    def _swap_better(self, k: int, h: int, rooms: tuple[int, ...]) -> bool:
+        """Exchange one group of type ``k`` at ``h`` with a group of another type at a
+        hotel that is cheaper for ``k``, when both fit after the exchange and the cost
+        falls. The hotels used and the coverage stay the same."""
+        copies = self.placed[(k, h)]
+        i = copies.index(rooms)
+        current = self._copy_cost(k, h, rooms)
+        copies[i], copies[-1] = copies[-1], copies[i]
+        old = self.remove(k, h)
+        est = self.est[k]
+        tried = 0
+        for h2 in self.order[k]:
+            if est[h2] >= current - _EPS or tried >= self.swap_hotels:
+                break
+            if h2 == h or not self.load[h2]:
+                continue
+            tried += 1
+            missing = self._missing(k, h2)
+            for k2 in sorted(self.at_hotel[h2]):
+                if k2 == k or h not in self.est[k2]:
+                    continue
+                rooms2 = self.placed[(k2, h2)][-1]
+                if not any(r in missing for r in rooms2):
+                    continue
+                self.work += 1
+                before = current + self._copy_cost(k2, h2, rooms2)
+                if est[h2] + self.est[k2][h] >= before - _EPS:
+                    continue
+                self.remove(k2, h2)
+                got = self.fit(k, h2, False)
+                if got is not None:
+                    self.add(k, h2, got)
+                    got2 = self.fit(k2, h, False)
+                    if got2 is not None:
+                        after = self._copy_cost(k, h2, got) + self._copy_cost(k2, h, got2)
+                        if after < before - _EPS:
+                            self.add(k2, h, got2)
+                            return True
+                        for r in got2:
+                            self.rem[r] += 1
+                    self.remove(k, h2)  # the copy just added is the last one
+                self._restore(k2, h2, rooms2)
+        self._restore(k, h, old)
+        return False
 
     def _move_better(
         self,

@@ -27,7 +27,7 @@ import attrs
 from nexa_core.allocation.problem import AllocationProblem
 from nexa_core.model import Tier
 
-__all__ = ["KindPlan", "plan_kinds"]
+__all__ = ["KindPlan", "NeedClass", "plan_kinds", "room_kinds"]
 
 NeedClass = tuple[Tier, int, bool]
 
@@ -47,6 +47,7 @@ class KindPlan:
     quota: dict[tuple[NeedClass, int], int]
     need_class: tuple[tuple[NeedClass, ...], ...]
     coverage: float
+    usable: dict[NeedClass, list[int]] = attrs.field(factory=dict)
 
 
 class _Flow:
@@ -174,7 +175,10 @@ def room_kinds(
 
 
 def plan_kinds(
-    problem: AllocationProblem, placeable: list[bool] | None = None, rounds: int = 4
+    problem: AllocationProblem,
+    placeable: list[bool] | None = None,
+    rounds: int = 3,
+    search: int = 150,
 ) -> KindPlan:
     """The kind-level coverage plan (see the module docstring).
 
@@ -201,13 +205,22 @@ def plan_kinds(
     active = [k for k, t in enumerate(p.types) if t.needs and (placeable is None or placeable[k])]
     # first run: weight per room; later runs value a mixed type's scarcest room at its
     # weight less what its other rooms are worth to the groups holding them
-    key = {k: weights[k] / rooms[k] for k in active}
+    key: dict[int, float | None] = {k: weights[k] / rooms[k] for k in active}
+
+    def run(key: dict[int, float | None]) -> tuple[float, list[int], _Flow]:
+        order = sorted(
+            (k for k in active if key[k] is not None),
+            key=lambda k: (-(key[k] or 0.0), not mixed[k], rooms[k], k),
+        )
+        return _greedy(p, order, need_class, cap, usable)
+
     best: tuple[float, list[int], _Flow] | None = None
+    best_key = dict(key)
     for _ in range(rounds):
-        order = sorted(active, key=lambda k: (-key[k], not mixed[k], rooms[k], k))
-        cov, targets, flow = _greedy(p, order, need_class, cap, usable)
+        cov, targets, flow = run(key)
         if best is None or cov > best[0] + 1e-9:
             best = (cov, targets, flow)
+            best_key = dict(key)
         if not any(mixed[k] for k in active):
             break
         sigma = _need_prices(flow, targets, need_class, weights, rooms, usable)
@@ -216,12 +229,31 @@ def plan_kinds(
                 prices = sorted(sigma[j] for j in need_class[k])
                 key[k] = weights[k] - sum(prices[:-1])
     assert best is not None
+    # coordinate search on the mixed types' keys: first, earlier, later, left out
+    evals = 0
+    improved = True
+    while improved and evals < search:
+        improved = False
+        for k in sorted((k for k in active if mixed[k]), key=lambda k: (-weights[k], k)):
+            base = best_key[k]
+            if base is None:
+                continue
+            for cand in (float("inf"), base * 1.25, base * 0.8, None):
+                if evals >= search:
+                    break
+                evals += 1
+                trial = dict(best_key)
+                trial[k] = cand
+                got = run(trial)
+                if got[0] > best[0] + 1e-9:
+                    best, best_key, improved = got, trial, True
+                    break
     cov, targets, flow = best
     quota: dict[tuple[NeedClass, int], int] = {}
     for j, f in flow.flow.items():
         for q, v in f.items():
             quota[(j, q)] = v
-    return KindPlan(kind_of, tuple(targets), quota, need_class, cov)
+    return KindPlan(kind_of, tuple(targets), quota, need_class, cov, usable)
 
 
 def _greedy(

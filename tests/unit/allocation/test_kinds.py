@@ -60,14 +60,18 @@ def test_the_kind_plan_keeps_shared_rooms_for_the_tier_that_has_no_other_choice(
     assert {a.group_id: a.hotel_urn.id for a in plan.assignments} == {"B": "dear", "E": "cheap"}
 
 
-def test_mixed_room_types_are_repriced_after_the_first_round() -> None:
+def test_mixed_room_types_are_repriced_or_searched_after_the_first_round() -> None:
     # one TRP and one DBL: a four-passenger triple (an infant) is worth 4 per room, the
     # family of six needing a triple and a double 3 per room, a single 1. By weight per
     # room the triple and the single win (5); the family alone is worth 6.
     groups = [group("T", [3], infants=1), group("F", [3, 2], infants=1), group("S", [1])]
     offers = [offer("A", [(RoomType.TRP, 1, "120"), (RoomType.DBL, 1, "90")])]
     problem = _problem(groups, offers)
-    assert plan_kinds(problem, rounds=1).coverage == 5.0
+    assert plan_kinds(problem, rounds=1, search=0).coverage == 5.0
+    # either fix finds the family: room prices from the first round, or moving the
+    # family's place in the order
+    assert plan_kinds(problem, rounds=2, search=0).coverage == 6.0
+    assert plan_kinds(problem, rounds=1, search=10).coverage == 6.0
     best = plan_kinds(problem)
     assert best.coverage == 6.0
     family = next(t.index for t in problem.types if len(t.needs) == 2)
