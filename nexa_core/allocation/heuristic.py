@@ -20,7 +20,7 @@ import random
 import time
 from collections import defaultdict
 
-from nexa_core.allocation.kinds import NeedClass, plan_kinds
+from nexa_core.allocation.kinds import plan_kinds
 from nexa_core.allocation.problem import AllocationProblem, Placement, SolverResult
 from nexa_core.model import Tier
 
@@ -62,7 +62,6 @@ class _State:
         self.rr_iterations = 0
         self.swap_rounds = 2
         self.swap_hotels = 12
-        self.swap_stop = 10**12
         self.seed = 7
         self.type_order: list[int] = []
         self.order: list[list[int]] = []
@@ -291,71 +290,36 @@ class _State:
             ),
         )
         rem = self.rem
-        users: dict[int, list[NeedClass]] = defaultdict(list)
-        for j, q in quota:
-            users[q].append(j)
-        usable = plan.usable
-
-        def take(j: NeedClass, q: int, exchange: bool, log: list[tuple[NeedClass, int]]) -> bool:
-            """Charge a room of kind ``q`` to need class ``j``'s quota; with ``exchange``,
-            another class with quota at ``q`` may take over one of ``j``'s rooms."""
-            if quota.get((j, q), 0) > 0:
-                quota[(j, q)] -= 1
-                log.append((j, q))
-                return True
-            if not exchange:
-                return False
-            for j2 in users[q]:
-                if quota[(j2, q)] <= 0:
-                    continue
-                for q2 in usable[j2]:
-                    if q2 != q and quota.get((j, q2), 0) > 0:
-                        quota[(j2, q)] -= 1
-                        quota[(j, q2)] -= 1
-                        quota[(j2, q2)] = quota.get((j2, q2), 0) + 1
-                        users[q2].append(j2)
-                        log.extend(((j2, q), (j, q2)))
-                        log.append((j2, -q2 - 1))  # marks the unit given back
-                        return True
-            return False
-
-        def undo(log: list[tuple[NeedClass, int]]) -> None:
-            for j, q in reversed(log):
-                if q < 0:
-                    quota[(j, -q - 1)] -= 1
-                else:
-                    quota[(j, q)] += 1
-
-        for exchange in (False, True):
-            for k in todo:
-                classes = need_class[k]
-                for h in self.order[k]:
-                    if not targets[k]:
-                        break
-                    if self.p.separate_tiers_by_hotel:
-                        tier = p.types[k].tier
-                        if any(n > 0 and o is not tier for o, n in self.tier_load[h].items()):
-                            continue
-                    prefs = self.prefs(k, h)
-                    while targets[k]:
-                        taken: list[int] = []
-                        log: list[tuple[NeedClass, int]] = []
-                        for (_, anyfit), j in zip(prefs, classes, strict=True):
-                            for r in anyfit:
-                                if rem[r] > 0 and take(j, kind_of[r], exchange, log):
-                                    rem[r] -= 1
-                                    taken.append(r)
-                                    break
-                            else:
-                                for r in taken:
-                                    rem[r] += 1
-                                undo(log)
-                                taken = []
+        for k in todo:
+            classes = need_class[k]
+            for h in self.order[k]:
+                if not targets[k]:
+                    break
+                if self.p.separate_tiers_by_hotel:
+                    tier = p.types[k].tier
+                    if any(n > 0 and o is not tier for o, n in self.tier_load[h].items()):
+                        continue
+                prefs = self.prefs(k, h)
+                while targets[k]:
+                    taken: list[int] = []
+                    for (_, anyfit), j in zip(prefs, classes, strict=True):
+                        for r in anyfit:
+                            qk = (j, kind_of[r])
+                            if rem[r] > 0 and quota.get(qk, 0) > 0:
+                                rem[r] -= 1
+                                quota[qk] -= 1
+                                taken.append(r)
                                 break
-                        if not taken:
+                        else:
+                            for r, j2 in zip(taken, classes, strict=False):
+                                rem[r] += 1
+                                quota[(j2, kind_of[r])] += 1
+                            taken = []
                             break
-                        self.add(k, h, tuple(taken))
-                        targets[k] -= 1
+                    if not taken:
+                        break
+                    self.add(k, h, tuple(taken))
+                    targets[k] -= 1
         # planned groups that found no planned room, then the rest by density
         for k in todo:
             for exact in (True, False):
@@ -632,7 +596,7 @@ class _State:
             for k, h in sorted(self.placed):
                 for rooms in sorted(set(self.placed[(k, h)])):
                     while rooms in self.placed[(k, h)] and not self.late():
-                        if self.work > self.swap_stop or not self._swap_better(k, h, rooms):
+                        if not self._swap_better(k, h, rooms):
                             break
                         swapped = True
             if not swapped:
@@ -818,7 +782,9 @@ class GreedyRepairSolver:
         rr_iterations: int = 300,
         deep_work: int | None = None,
         plan: bool = True,
+        swaps: bool = True,
     ) -> None:
+        self.swaps = swaps
         self.plan = plan
         self.deep_work = deep_work
         self.rr_rounds = rr_rounds
@@ -844,6 +810,8 @@ class GreedyRepairSolver:
             small = rooms < SMALL_HOTEL_ROOMS * max(1, len(problem.hotels))
             st.deep_work = DEEP_WORK if small else 0
         st.rr_iterations = self.rr_iterations
+        if not self.swaps:
+            st.swap_rounds = 0
         if self.repair:
             st.construct_priced(self.rounds, self.plan)
         elif self.plan:

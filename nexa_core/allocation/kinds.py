@@ -47,7 +47,6 @@ class KindPlan:
     quota: dict[tuple[NeedClass, int], int]
     need_class: tuple[tuple[NeedClass, ...], ...]
     coverage: float
-    usable: dict[NeedClass, list[int]] = attrs.field(factory=dict)
 
 
 class _Flow:
@@ -253,7 +252,7 @@ def plan_kinds(
     for j, f in flow.flow.items():
         for q, v in f.items():
             quota[(j, q)] = v
-    return KindPlan(kind_of, tuple(targets), quota, need_class, cov, usable)
+    return KindPlan(kind_of, tuple(targets), quota, need_class, cov)
 
 
 def _greedy(

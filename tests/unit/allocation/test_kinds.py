@@ -88,3 +88,23 @@ def test_groups_take_all_their_rooms_in_the_plan_or_none() -> None:
     kp = plan_kinds(problem)
     assert kp.targets == (1,) and kp.coverage == 4.0
     assert sum(kp.quota.values()) == 2
+
+
+def test_the_cost_phase_swaps_groups_when_no_room_is_free() -> None:
+    # two QUAD rooms, one near, one far, same rate; the business single goes first (denser)
+    # and takes the near one, the family of four the far one. Only exchanging them saves
+    # distance cost: 4 × 30 km outweighs 1 × 30 km.
+    groups = [group("F", [4]), group("B", [1], tier=Tier.BUSINESS)]
+    offers = [
+        offer("near", [(RoomType.QUAD, 1, "100")], km=1),
+        offer("far", [(RoomType.QUAD, 1, "100")], km=30),
+    ]
+    problem = _problem(groups, offers)
+    kept = GreedyRepairSolver(repair=False, plan=False, swaps=False).solve(problem)
+    swapped = GreedyRepairSolver(repair=False, plan=False).solve(problem)
+    assert kept.coverage == swapped.coverage == 6.0
+    fixed = 2 * problem.fixed_cost
+    near, far = (h.distance_km for h in problem.hotels)
+    assert [h.offer.name for h in problem.hotels] == ["Hotel near", "Hotel far"]
+    assert round(kept.cost, 6) == round(200 + 0.5 * (near + 4 * far) + fixed, 6)
+    assert round(swapped.cost, 6) == round(200 + 0.5 * (4 * near + far) + fixed, 6)
