@@ -1,17 +1,21 @@
-"""The default solver: density-ordered greedy, eviction repair, then cost descent.
+"""The default solver: kind-level plan, realisation, eviction repair, cost descent.
 
-1. **Construct.** Group types are taken by priority density (weight per bed, then fewer
-   eligible hotels first, then heavier groups). Each type fills its eligible hotels in
-   order of estimated cost, first into exactly fitting rooms only, then allowing a
-   bigger room for a smaller need.
-2. **Repair.** For a type with unplaced groups, at each eligible hotel the lightest groups
+1. **Plan.** :func:`nexa_core.allocation.kinds.plan_kinds` decides how many groups of each
+   type to place on room *kinds* (capacity, accessibility, tiers allowed), where hotels
+   are folded away; it also says which kinds serve which needs.
+2. **Realise.** Each planned type takes its groups hotel by hotel in order of estimated
+   cost, only from rooms of the kinds the plan gave its needs (types needing different
+   rooms first). Planned groups left over are placed freely or by eviction repair, then
+   the rest fill the remaining rooms by priority density (weight per bed), exact-size
+   rooms first.
+3. **Repair.** For a type with unplaced groups, at each eligible hotel the lightest groups
    whose rooms it could use are evicted until it fits, and the evicted groups are placed
-   elsewhere. The move is kept only when the weighted coverage strictly grows — this is
-   what recovers the coverage greedy rank-and-take loses to "never split a PNR" when the
-   leftover rooms are scattered across hotels.
-3. **Cost descent.** Groups move to cheaper hotels (room rate × nights + distance cost +
-   the fixed cost of opening a hotel) and lightly used hotels are closed when their groups
-   fit elsewhere for less. Coverage never decreases in this phase.
+   elsewhere. The move is kept only when the weighted coverage strictly grows. Ruin-and-
+   recreate rounds (seeded) empty a few hotels and refill them, kept unless coverage drops.
+4. **Cost descent.** Groups move to cheaper hotels (room rate × nights + distance cost +
+   the fixed cost of opening a hotel), groups of different types swap hotels when both
+   fit and the cost falls, and lightly used hotels are closed when their groups fit
+   elsewhere for less. Coverage never decreases in this phase.
 """
 
 from __future__ import annotations
