@@ -5,14 +5,19 @@ accessible and which tiers may use it (the hotel passes the tier's gates and the
 within the tier's cap). Room classes that agree on these form a *kind*; a synthetic
 closure with hundreds of hotels has well under a hundred kinds. Dropping the "all rooms of
 a group in one hotel" rule leaves a bipartite problem: room needs (tier, occupants,
-accessible) on one side, kinds with a capacity on the other. On realistic inventory its LP
-optimum is very close to the true optimum, because hotels are large next to the groups.
+accessible) on one side, kinds with a capacity on the other. The relaxation is tight when
+hotels are large next to the groups: on the 50 000-passenger benchmark closure its LP
+optimum equals the exact optimum; with hotels of a few rooms (2 000 passengers over 250
+hotels) it is up to 1 % above it.
 
-When every group of a type needs the same kind of room, each room it gets is worth
-``weight / rooms`` and the rooms a set of needs can get form a transversal matroid, so
-taking types by weight per room and adding as many groups as an augmenting-path max flow
-allows is optimal. Types whose rooms differ (e.g. a triple and a double) are added
-group-count-wise with both needs augmented together, which is a good but not exact rule.
+If every group needed one room, each room would be worth its group's weight, the needs
+that can be served together would form a transversal matroid, and taking types by weight
+per room, each with as many groups as an augmenting-path max flow allows, would be optimal.
+Groups of several alike rooms are added the same way, whole groups only. Types whose rooms
+differ (e.g. a triple and a double) have both needs augmented together; their place in the
+order is then revised twice: from estimated room prices of the previous run, and by a
+bounded coordinate search that moves one such type first, earlier, later or out and keeps
+the change when the planned coverage grows.
 
 :func:`plan_kinds` returns how many groups of each type to place and, per need class and
 kind, how many rooms the plan uses; the heuristic realises that plan hotel by hotel.
