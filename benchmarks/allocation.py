@@ -55,7 +55,7 @@ def _run(size: int, seed: int, highs: bool, limit: float) -> None:
         c.groups, c.offers, c.policy, c.airport.latitude, c.airport.longitude, options=opts
     )
     heur = GreedyRepairSolver().solve(problem)
-    greedy = GreedyRepairSolver(repair=False, improve=False).solve(problem)
+    greedy = GreedyRepairSolver(repair=False, improve=False, plan=False).solve(problem)
     exact = HighsSolver().solve(problem, time_limit_s=limit)
     # the optimum's cost at the heuristic's coverage: what the heuristic's cost is held to
     priced = HighsSolver().solve(problem, time_limit_s=limit, coverage_at_least=heur.coverage)

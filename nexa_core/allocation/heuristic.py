@@ -1,17 +1,21 @@
-"""The default solver: density-ordered greedy, eviction repair, then cost descent.
+"""The default solver: kind-level plan, realisation, eviction repair, cost descent.
 
-1. **Construct.** Group types are taken by priority density (weight per bed, then fewer
-   eligible hotels first, then heavier groups). Each type fills its eligible hotels in
-   order of estimated cost, first into exactly fitting rooms only, then allowing a
-   bigger room for a smaller need.
-2. **Repair.** For a type with unplaced groups, at each eligible hotel the lightest groups
+1. **Plan.** :func:`nexa_core.allocation.kinds.plan_kinds` decides how many groups of each
+   type to place on room *kinds* (capacity, accessibility, tiers allowed), where hotels
+   are folded away; it also says which kinds serve which needs.
+2. **Realise.** Each planned type takes its groups hotel by hotel in order of estimated
+   cost, only from rooms of the kinds the plan gave its needs (types needing different
+   rooms first). Planned groups left over are placed freely or by eviction repair, then
+   the rest fill the remaining rooms by priority density (weight per bed), exact-size
+   rooms first.
+3. **Repair.** For a type with unplaced groups, at each eligible hotel the lightest groups
    whose rooms it could use are evicted until it fits, and the evicted groups are placed
-   elsewhere. The move is kept only when the weighted coverage strictly grows — this is
-   what recovers the coverage greedy rank-and-take loses to "never split a PNR" when the
-   leftover rooms are scattered across hotels.
-3. **Cost descent.** Groups move to cheaper hotels (room rate × nights + distance cost +
-   the fixed cost of opening a hotel) and lightly used hotels are closed when their groups
-   fit elsewhere for less. Coverage never decreases in this phase.
+   elsewhere. The move is kept only when the weighted coverage strictly grows. Ruin-and-
+   recreate rounds (seeded) empty a few hotels and refill them, kept unless coverage drops.
+4. **Cost descent.** Groups move to cheaper hotels (room rate × nights + distance cost +
+   the fixed cost of opening a hotel), groups of different types swap hotels when both
+   fit and the cost falls, and lightly used hotels are closed when their groups fit
+   elsewhere for less. Coverage never decreases in this phase.
 """
 
 from __future__ import annotations
@@ -20,6 +24,7 @@ import random
 import time
 from collections import defaultdict
 
+from nexa_core.allocation.kinds import plan_kinds
 from nexa_core.allocation.problem import AllocationProblem, Placement, SolverResult
 from nexa_core.model import Tier
 
@@ -59,6 +64,8 @@ class _State:
         self.repair_work = 10**12
         self.rr_rounds = 0
         self.rr_iterations = 0
+        self.swap_rounds = 2
+        self.swap_hotels = 12
         self.seed = 7
         self.type_order: list[int] = []
         self.order: list[list[int]] = []
@@ -226,9 +233,10 @@ class _State:
     def coverage(self) -> float:
         return self.cov
 
-    def construct_priced(self, rounds: int) -> None:
-        """Run the greedy under room-class prices that adapt to observed scarcity and
-        keep the best run (weighted coverage)."""
+    def construct_priced(self, rounds: int, planned: bool = True) -> None:
+        """Construct (from the kind-level plan if ``planned``), repair and ruin-and-
+        recreate; further rounds rerun the density greedy under room prices that adapt to
+        observed scarcity. Keeps the best run (weighted coverage)."""
         p = self.p
         supply: dict[tuple[int, bool], int] = defaultdict(int)
         for rc in p.classes:
@@ -238,7 +246,10 @@ class _State:
         for i in range(max(1, rounds)):
             if i:
                 self.reset()
-            self.construct(price)
+            if planned and not i:
+                self.construct_planned()
+            else:
+                self.construct(price)
             self.repair(self.repair_work, self.deep_work)
             rng = random.Random(self.seed)
             for _ in range(self.rr_rounds):
@@ -260,9 +271,81 @@ class _State:
         assert best is not None
         self.restore(best[1])
 
-    def construct(
-        self, price: dict[tuple[int, bool], float] | None = None, global_exact: bool = False
-    ) -> None:
+    def construct_planned(self) -> None:
+        """Realise the kind-level plan (:mod:`nexa_core.allocation.kinds`) hotel by hotel:
+        each type takes its planned number of groups from rooms of the kinds the plan
+        gives its needs; whatever does not fit that way is placed freely, then the usual
+        density-ordered fill uses the rooms left."""
+        p = self.p
+        plan = plan_kinds(p, [bool(o) for o in self.order])
+        kind_of = plan.kind_of
+        quota = dict(plan.quota)
+        need_class = plan.need_class
+        self.construct_order()
+        targets = list(plan.targets)
+        todo = sorted(
+            (k for k in range(len(p.types)) if targets[k]),
+            key=lambda k: (
+                -len(set(need_class[k])),
+                -len(need_class[k]),
+                len(self.order[k]),
+                -self.weights[k],
+                k,
+            ),
+        )
+        rem = self.rem
+        for k in todo:
+            classes = need_class[k]
+            for h in self.order[k]:
+                if not targets[k]:
+                    break
+                if self.p.separate_tiers_by_hotel:
+                    tier = p.types[k].tier
+                    if any(n > 0 and o is not tier for o, n in self.tier_load[h].items()):
+                        continue
+                prefs = self.prefs(k, h)
+                while targets[k]:
+                    taken: list[int] = []
+                    for (_, anyfit), j in zip(prefs, classes, strict=True):
+                        for r in anyfit:
+                            qk = (j, kind_of[r])
+                            if rem[r] > 0 and quota.get(qk, 0) > 0:
+                                rem[r] -= 1
+                                quota[qk] -= 1
+                                taken.append(r)
+                                break
+                        else:
+                            for r, j2 in zip(taken, classes, strict=False):
+                                rem[r] += 1
+                                quota[(j2, kind_of[r])] += 1
+                            taken = []
+                            break
+                    if not taken:
+                        break
+                    self.add(k, h, tuple(taken))
+                    targets[k] -= 1
+        # planned groups that found no planned room, then the rest by density
+        for k in todo:
+            for exact in (True, False):
+                for h in self.order[k]:
+                    while targets[k] > 0 and self.left[k] > 0:
+                        rooms = self.fit(k, h, exact)
+                        if rooms is None:
+                            break
+                        self.add(k, h, rooms)
+                        targets[k] -= 1
+                    if not targets[k]:
+                        break
+        # still short: make room by moving groups to the planned rooms left elsewhere
+        for k in todo:
+            while targets[k] > 0 and self.left[k] > 0 and not self.late():
+                if not self._repair_once(k, self.weights[k]):
+                    break
+                targets[k] -= 1
+        self._fill((True, False))
+
+    def construct_order(self, price: dict[tuple[int, bool], float] | None = None) -> None:
+        """Types by priority density (weight per priced bed), fewer hotels first."""
         p = self.p
 
         def need_price(occ: int, acc: bool) -> float:
@@ -276,6 +359,11 @@ class _State:
             return (-t.weight / cost, len(self.order[t_idx]), -t.weight, t_idx)
 
         self.type_order = sorted(range(len(p.types)), key=key)
+
+    def construct(
+        self, price: dict[tuple[int, bool], float] | None = None, global_exact: bool = False
+    ) -> None:
+        self.construct_order(price)
         passes: list[tuple[bool, ...]] = [(True,), (False,)] if global_exact else [(True, False)]
         for modes in passes:
             self._fill(modes)
@@ -507,6 +595,63 @@ class _State:
                         moved = True
             if not self._close_hotels() and not moved:
                 break
+        for _ in range(self.swap_rounds):
+            swapped = False
+            for k, h in sorted(self.placed):
+                for rooms in sorted(set(self.placed[(k, h)])):
+                    while rooms in self.placed[(k, h)] and not self.late():
+                        if not self._swap_better(k, h, rooms):
+                            break
+                        swapped = True
+            if not swapped:
+                break
+        if self.swap_rounds:
+            self._close_hotels()
+
+    def _swap_better(self, k: int, h: int, rooms: tuple[int, ...]) -> bool:
+        """Exchange one group of type ``k`` at ``h`` with a group of another type at a
+        hotel that is cheaper for ``k``, when both fit after the exchange and the cost
+        falls. The hotels used and the coverage stay the same."""
+        copies = self.placed[(k, h)]
+        i = copies.index(rooms)
+        current = self._copy_cost(k, h, rooms)
+        copies[i], copies[-1] = copies[-1], copies[i]
+        old = self.remove(k, h)
+        est = self.est[k]
+        tried = 0
+        for h2 in self.order[k]:
+            if est[h2] >= current - _EPS or tried >= self.swap_hotels:
+                break
+            if h2 == h or not self.load[h2]:
+                continue
+            tried += 1
+            missing = self._missing(k, h2)
+            for k2 in sorted(self.at_hotel[h2]):
+                if k2 == k or h not in self.est[k2]:
+                    continue
+                rooms2 = self.placed[(k2, h2)][-1]
+                if not any(r in missing for r in rooms2):
+                    continue
+                self.work += 1
+                before = current + self._copy_cost(k2, h2, rooms2)
+                if est[h2] + self.est[k2][h] >= before - _EPS:
+                    continue
+                self.remove(k2, h2)
+                got = self.fit(k, h2, False)
+                if got is not None:
+                    self.add(k, h2, got)
+                    got2 = self.fit(k2, h, False)
+                    if got2 is not None:
+                        after = self._copy_cost(k, h2, got) + self._copy_cost(k2, h, got2)
+                        if after < before - _EPS:
+                            self.add(k2, h, got2)
+                            return True
+                        for r in got2:
+                            self.rem[r] += 1
+                    self.remove(k, h2)  # the copy just added is the last one
+                self._restore(k2, h2, rooms2)
+        self._restore(k, h, old)
+        return False
 
     def _move_better(
         self,
@@ -640,7 +785,11 @@ class GreedyRepairSolver:
         rr_rounds: int = 1,
         rr_iterations: int = 300,
         deep_work: int | None = None,
+        plan: bool = True,
+        swaps: bool = True,
     ) -> None:
+        self.swaps = swaps
+        self.plan = plan
         self.deep_work = deep_work
         self.rr_rounds = rr_rounds
         self.rr_iterations = rr_iterations
@@ -665,8 +814,12 @@ class GreedyRepairSolver:
             small = rooms < SMALL_HOTEL_ROOMS * max(1, len(problem.hotels))
             st.deep_work = DEEP_WORK if small else 0
         st.rr_iterations = self.rr_iterations
+        if not self.swaps:
+            st.swap_rounds = 0
         if self.repair:
-            st.construct_priced(self.rounds)
+            st.construct_priced(self.rounds, self.plan)
+        elif self.plan:
+            st.construct_planned()
         else:
             st.construct()
         if self.improve:
