@@ -16,6 +16,7 @@ a temporary database is created and dropped.
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import statistics
 import tempfile
@@ -23,6 +24,7 @@ import time
 import uuid
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -34,6 +36,7 @@ from nexa_adapters.sql import SqlStore, create_sql_engine
 from nexa_adapters.sql.migrate import upgrade
 from nexa_core.model import Actor, AuditEntry, DomainEvent, SubCaseStatus, changed_fields
 from nexa_core.runtime import SystemClock
+from nexa_core.serialization import unstructure
 from nexa_core.tenancy import TenantContext
 from nexa_core.testing.builders import make_sub_case
 from nexa_core.urn import Urn
@@ -92,6 +95,59 @@ def raw_rate(url: str, seconds: float) -> float:
         if sqlite:  # the engine leaves transaction control to us (isolation_level=None)
             cur.execute("BEGIN IMMEDIATE")
         cur.execute(insert, (n, "x" * 200))
+        raw.commit() if not sqlite else cur.execute("COMMIT")
+
+    rate = _timed(seconds, step)
+    cur.close()
+    raw.close()
+    engine.dispose()
+    return rate
+
+
+def floor_rate(url: str, seconds: float) -> float:
+    """The same state change with no Python work: its statements (versioned UPDATE of the
+    sub-case document, audit INSERT, outbox INSERT, COMMIT) sent at driver level with
+    ready-made parameters. What the database itself costs per state change."""
+    engine = create_sql_engine(url)
+    sqlite = engine.dialect.name == "sqlite"
+    ph = "?" if sqlite else "%s"
+    sub = make_sub_case(f"sc-floor{uuid.uuid4().hex[:8]}")
+    doc = json.dumps(unstructure(sub))
+    with engine.begin() as conn:
+        conn.execute(
+            sa.text(
+                "INSERT INTO nexa_sub_cases (urn, airline_urn, version, case_urn, status, doc)"
+                " VALUES (:u, :a, 1, :c, :s, :d)"
+            ),
+            {"u": str(sub.urn), "a": str(sub.airline_urn), "c": str(sub.case_urn), "s": "PENDING",
+             "d": doc},
+        )  # fmt: skip
+    update = (
+        f"UPDATE nexa_sub_cases SET version = {ph}, doc = {ph}, status = {ph}"
+        f" WHERE urn = {ph} AND airline_urn = {ph} AND version = {ph}"
+    )
+    audit = (
+        "INSERT INTO nexa_audit (urn, airline_urn, entity_urn, action, correlation_urn, at, doc)"
+        f" VALUES ({', '.join([ph] * 7)})"
+    )
+    outbox = (
+        "INSERT INTO nexa_outbox (airline_urn, type, event_urn, key, doc)"
+        f" VALUES ({', '.join([ph] * 5)})"
+    )
+    at = "2026-01-01 00:00:00.000000" if sqlite else datetime(2026, 1, 1, tzinfo=UTC)
+    entry = json.dumps({"action": "subcase.transition", "before": {"status": "PENDING"}})
+    event = json.dumps({"type": "subcase.status-changed", "data": {"status": "PROCESSING"}})
+    raw = engine.raw_connection()
+    cur = raw.cursor()
+    statuses = ("PROCESSING", "OFFER_READY")
+
+    def step(n: int) -> None:
+        if sqlite:
+            cur.execute("BEGIN IMMEDIATE")
+        a = str(sub.airline_urn)
+        cur.execute(update, (n + 2, doc, statuses[n % 2], str(sub.urn), a, n + 1))
+        cur.execute(audit, (f"urn:audit:f{n}x", a, str(sub.urn), "t", None, at, entry))
+        cur.execute(outbox, (a, "t", f"urn:event:f{n}x", f"k{n}x", event))
         raw.commit() if not sqlite else cur.execute("COMMIT")
 
     rate = _timed(seconds, step)
@@ -167,6 +223,7 @@ def run(name: str, make: Callable[[], Any], seconds: float, writers: int, rounds
     pairing adjacent slices keeps both sides of each ratio under the same conditions.
     """
     raws: list[float] = []
+    floors: list[float] = []
     ones: list[float] = []
     manys: list[float] = []
     grouping: list[float] = []
@@ -176,6 +233,7 @@ def run(name: str, make: Callable[[], Any], seconds: float, writers: int, rounds
         upgrade_engine.dispose()
         for _ in range(rounds):
             raws.append(raw_rate(url, seconds))
+            floors.append(floor_rate(url, seconds))
             ones.append(anyio.run(store_rate, url, seconds, 1)[0])
             if writers > 1:
                 rate, per_commit = anyio.run(store_rate, url, seconds, writers)
@@ -184,7 +242,12 @@ def run(name: str, make: Callable[[], Any], seconds: float, writers: int, rounds
     raw = statistics.median(raws)
     one = statistics.median(ones)
     one_ratio = statistics.median(o / r for o, r in zip(ones, raws, strict=True))
+    floor_ratio = statistics.median(f / r for f, r in zip(floors, raws, strict=True))
     print(f"{name:<9} raw INSERT+COMMIT           {raw:8.0f} /s")
+    print(
+        f"{name:<9} floor: its SQL, no Python    {statistics.median(floors):8.0f} /s   "
+        f"ratio {floor_ratio:.2f}"
+    )
     print(f"{name:<9} sub-case change, 1 writer   {one:8.0f} /s   ratio {one_ratio:.2f}")
     if manys:
         many = statistics.median(manys)

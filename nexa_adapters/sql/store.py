@@ -38,7 +38,7 @@ from contextlib import asynccontextmanager
 from contextvars import ContextVar
 from datetime import UTC, datetime, timedelta
 from enum import Enum
-from typing import Any, Generic, TypeVar
+from typing import Any, Generic, TypeVar, overload
 
 import anyio
 import anyio.to_thread
@@ -550,6 +550,7 @@ class _Scope:
         self.conn: Connection | None = None
         self.pending: list[_Pending] = []
         self.lane: _Lane | None = None
+        self.has_xid = False  # PostgreSQL: this transaction has written a row already
 
     def _pinned(self) -> Connection:
         if self.conn is None:
@@ -571,12 +572,23 @@ class _Scope:
             self.pending = [p for p in self.pending if p.outbox]
         cur = conn.connection.dbapi_connection.cursor()  # type: ignore[union-attr]
         try:
-            if self.db.postgres and any(p.outbox for p in pending):
+            if self._needs_xid(pending):
                 cur.execute(_TAKE_XID)
+            self.has_xid = self.has_xid or bool(pending)
             for p in pending:
                 cur.execute(*p.raw(self.db))
         finally:
             cur.close()
+
+    def _needs_xid(self, pending: list[_Pending]) -> bool:
+        """PostgreSQL: an outbox row must have its transaction id before its position;
+        any earlier row written in the transaction (or in this batch) already gave it one."""
+        return (
+            self.db.postgres
+            and not self.has_xid
+            and any(p.outbox for p in pending)
+            and pending[0].outbox
+        )
 
     def _in_tx(self, fn: Callable[[Connection], T], outbox: bool) -> T:
         conn = self._pinned()
@@ -704,7 +716,7 @@ class _Scope:
         pending, self.pending = self.pending, []
         raw: Any = conn.connection.dbapi_connection
         with raw.pipeline(), raw.cursor() as cur:
-            if any(p.outbox for p in pending):
+            if self._needs_xid(pending):
                 cur.execute(_TAKE_XID)
             for p in pending:
                 cur.execute(*p.raw(self.db))
@@ -788,6 +800,7 @@ class SqlAggregateStore(Generic[A]):
             current,
         )
         probe = self._stmts.probe
+        scope = self._s
 
         def op(conn: Connection) -> int | None:
             # plain statements: psycopg's pipeline mode would save the BEGIN round trip
@@ -799,6 +812,7 @@ class SqlAggregateStore(Generic[A]):
             finally:
                 cur.close()
             if updated == 1:
+                scope.has_xid = True
                 return current
             return conn.execute(probe, where).scalar()  # None: absent or another tenant's
 
@@ -1038,6 +1052,36 @@ class SqlOutbox:
         await self._s.run(op, write=True)
 
 
+P = TypeVar("P")
+
+
+class _Part(Generic[P]):
+    """A part of a store (a table, the audit log, …), made on first access: a unit of
+    work builds only the two or three parts it touches."""
+
+    def __init__(self, make: Callable[[_Scope], P]) -> None:
+        self._make = make
+        self._name = ""
+
+    def __set_name__(self, owner: type, name: str) -> None:
+        self._name = name
+
+    @overload
+    def __get__(self, obj: None, owner: type | None = None) -> _Part[P]: ...
+    @overload
+    def __get__(self, obj: SqlStore, owner: type | None = None) -> P: ...
+    def __get__(self, obj: SqlStore | None, owner: type | None = None) -> P | _Part[P]:
+        if obj is None:
+            return self
+        part = self._make(obj._scope)
+        obj.__dict__[self._name] = part  # later reads find the instance attribute
+        return part
+
+
+def _table(name: str) -> Callable[[_Scope], SqlAggregateStore[Any]]:
+    return lambda scope: SqlAggregateStore(scope, name)
+
+
 def _clock_fn(clock: Any) -> Callable[[], datetime]:
     if clock is None:
         return SystemClock().now
@@ -1062,22 +1106,22 @@ class SqlStore:
     ) -> None:
         self._db = _db or _Db(engine, _clock_fn(clock))
         self._scope = _Scope(self._db, _in_tx)
-        s = self._scope
-        self.cases: SqlAggregateStore[Any] = SqlAggregateStore(s, "cases")
-        self.sub_cases: SqlAggregateStore[Any] = SqlAggregateStore(s, "sub_cases")
-        self.policies: SqlAggregateStore[Any] = SqlAggregateStore(s, "policies")
-        self.demands: SqlAggregateStore[Any] = SqlAggregateStore(s, "demands")
-        self.waves: SqlAggregateStore[Any] = SqlAggregateStore(s, "waves")
-        self.reservations: SqlAggregateStore[Any] = SqlAggregateStore(s, "reservations")
-        self.contracts: SqlAggregateStore[Any] = SqlAggregateStore(s, "contracts")
-        self.cards: SqlAggregateStore[Any] = SqlAggregateStore(s, "cards")
-        self.transfers: SqlAggregateStore[Any] = SqlAggregateStore(s, "transfers")
-        self.notifications: SqlAggregateStore[Any] = SqlAggregateStore(s, "notifications")
-        self.reviews: SqlAggregateStore[Any] = SqlAggregateStore(s, "reviews")
-        self.dead_letters: SqlAggregateStore[Any] = SqlAggregateStore(s, "dead_letters")
-        self.audit = SqlAuditLog(s)
-        self.idempotency = SqlIdempotencyStore(s)
-        self.outbox = SqlOutbox(s)
+
+    cases = _Part(_table("cases"))
+    sub_cases = _Part(_table("sub_cases"))
+    policies = _Part(_table("policies"))
+    demands = _Part(_table("demands"))
+    waves = _Part(_table("waves"))
+    reservations = _Part(_table("reservations"))
+    contracts = _Part(_table("contracts"))
+    cards = _Part(_table("cards"))
+    transfers = _Part(_table("transfers"))
+    notifications = _Part(_table("notifications"))
+    reviews = _Part(_table("reviews"))
+    dead_letters = _Part(_table("dead_letters"))
+    audit = _Part(SqlAuditLog)
+    idempotency = _Part(SqlIdempotencyStore)
+    outbox = _Part(SqlOutbox)
 
     @classmethod
     def from_url(
