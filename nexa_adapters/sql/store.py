@@ -35,7 +35,6 @@ import threading
 import weakref
 from collections.abc import AsyncIterator, Callable, Mapping
 from contextlib import asynccontextmanager
-from contextvars import ContextVar
 from datetime import UTC, datetime, timedelta
 from enum import Enum
 from typing import Any, Generic, TypeVar, overload
@@ -228,8 +227,6 @@ LANE_MAX_BATCH = 64
 #: SQLite: how long a unit waits for another process's write transaction (ms)
 SQLITE_BUSY_TIMEOUT_MS = 30_000
 
-#: the lane a task's open unit of work holds (to refuse a self-deadlocking nested write)
-_HOLDING: ContextVar[_Lane | None] = ContextVar("nexa_sql_lane_held", default=None)
 
 
 class _Batch:
@@ -268,13 +265,16 @@ class _Lane:
         self.raw = raw
         self.batch: _Batch | None = None
         self.savepoint = False  # whether the current unit runs in a savepoint
+        #: the task whose open unit of work holds the lane (a nested write from that
+        #: same task would wait for itself); other tasks simply queue
+        self.holder: int | None = None
         self.closed = False
         self.units = 0  # units of work ended on this lane
         self.commits = 0  # COMMITs issued for them
 
     async def enter(self) -> Connection:
         """Take the lane and open this unit's savepoint."""
-        if _HOLDING.get() is self:
+        if self.holder is not None and self.holder == anyio.get_current_task().id:
             raise ConflictError(
                 "this task's open unit of work holds the SQLite write lane; "
                 "write through the transaction's store instead of the outer one"
@@ -642,7 +642,7 @@ class _Scope:
             lane = self.db.lane()
             conn = await lane.enter()
             self.lane = lane
-            _HOLDING.set(lane)
+            lane.holder = anyio.get_current_task().id
             return conn
         return self.lane.conn
 
@@ -664,7 +664,7 @@ class _Scope:
         lane, self.lane = self.lane, None
         if lane is None:
             return
-        _HOLDING.set(None)
+        lane.holder = None
         try:
             if self.pending:
                 self._flush(lane.conn)

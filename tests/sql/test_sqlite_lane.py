@@ -152,6 +152,32 @@ async def test_writing_around_the_open_unit_of_work_is_refused_not_deadlocked(
         await store.close()
 
 
+async def test_another_task_writing_outside_the_open_unit_waits_for_it(sqlite_url: str) -> None:
+    """Only the task holding the unit is refused; a task it starts queues behind the unit
+    (and the start-up context it inherits does not mark it as the holder)."""
+    store = SqlStore.from_url(sqlite_url)
+    order: list[str] = []
+
+    async def outside() -> None:
+        await store.outbox.append(LAN, _event(2))
+        order.append("outside")
+
+    try:
+        with anyio.fail_after(5):
+            async with anyio.create_task_group() as tg:
+                async with store.transaction() as tx:
+                    await tx.cases.add(LAN, sample("cases"))
+                    tg.start_soon(outside)
+                    await anyio.sleep(0.05)  # the other task is queued on the lane now
+                    await tx.outbox.append(LAN, _event(1))
+                    order.append("unit")
+        keys = [r.event.key for r in await store.outbox.read_after(0)]
+    finally:
+        await store.close()
+    assert order == ["unit", "outside"]
+    assert keys == ["lane-1", "lane-2"]
+
+
 async def test_a_unit_waits_for_another_process_holding_the_database(sqlite_url: str) -> None:
     store = SqlStore.from_url(sqlite_url)
     other = sqlite3.connect(_path(sqlite_url), isolation_level=None)
