@@ -82,8 +82,6 @@ def raw_rate(url: str, seconds: float) -> float:
     with engine.begin() as conn:
         conn.exec_driver_sql("DROP TABLE IF EXISTS bench_raw")
         conn.exec_driver_sql("CREATE TABLE bench_raw (id INTEGER PRIMARY KEY, payload TEXT)")
-    raw = engine.raw_connection()
-    cur = raw.cursor()
     sqlite = engine.dialect.name == "sqlite"
     insert = (
         "INSERT INTO bench_raw (id, payload) VALUES (?, ?)"
@@ -91,17 +89,33 @@ def raw_rate(url: str, seconds: float) -> float:
         else "INSERT INTO bench_raw (id, payload) VALUES (%s, %s)"
     )
 
-    def step(n: int) -> None:
-        if sqlite:  # the engine leaves transaction control to us (isolation_level=None)
-            cur.execute("BEGIN IMMEDIATE")
+    def statements(cur: Any, n: int) -> None:
         cur.execute(insert, (n, "x" * 200))
+
+    return _driver_rate(engine, seconds, statements)
+
+
+def _driver_rate(
+    engine: sa.Engine, seconds: float, statements: Callable[[Any, int], None]
+) -> float:
+    """Units of ``statements`` per second, each in its own transaction, on a DB-API
+    connection (SQLite: the engine leaves transaction control to us)."""
+    sqlite = engine.dialect.name == "sqlite"
+    raw = engine.raw_connection()
+    cur = raw.cursor()
+
+    def step(n: int) -> None:
+        if sqlite:
+            cur.execute("BEGIN IMMEDIATE")
+        statements(cur, n)
         raw.commit() if not sqlite else cur.execute("COMMIT")
 
-    rate = _timed(seconds, step)
-    cur.close()
-    raw.close()
-    engine.dispose()
-    return rate
+    try:
+        return _timed(seconds, step)
+    finally:
+        cur.close()
+        raw.close()
+        engine.dispose()
 
 
 def floor_rate(url: str, seconds: float) -> float:
@@ -137,24 +151,15 @@ def floor_rate(url: str, seconds: float) -> float:
     at = "2026-01-01 00:00:00.000000" if sqlite else datetime(2026, 1, 1, tzinfo=UTC)
     entry = json.dumps({"action": "subcase.transition", "before": {"status": "PENDING"}})
     event = json.dumps({"type": "subcase.status-changed", "data": {"status": "PROCESSING"}})
-    raw = engine.raw_connection()
-    cur = raw.cursor()
     statuses = ("PROCESSING", "OFFER_READY")
+    a = str(sub.airline_urn)
 
-    def step(n: int) -> None:
-        if sqlite:
-            cur.execute("BEGIN IMMEDIATE")
-        a = str(sub.airline_urn)
+    def statements(cur: Any, n: int) -> None:
         cur.execute(update, (n + 2, doc, statuses[n % 2], str(sub.urn), a, n + 1))
         cur.execute(audit, (f"urn:audit:f{n}x", a, str(sub.urn), "t", None, at, entry))
         cur.execute(outbox, (a, "t", f"urn:event:f{n}x", f"k{n}x", event))
-        raw.commit() if not sqlite else cur.execute("COMMIT")
 
-    rate = _timed(seconds, step)
-    cur.close()
-    raw.close()
-    engine.dispose()
-    return rate
+    return _driver_rate(engine, seconds, statements)
 
 
 async def store_rate(url: str, seconds: float, writers: int = 1) -> tuple[float, float]:
