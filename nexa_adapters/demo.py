@@ -48,6 +48,8 @@ from nexa_core.model import (
     SubCaseStatus,
 )
 from nexa_core.policy import Policy
+from nexa_core.saga import SUBCASE_BOOKING
+from nexa_core.saga.interpreter import workflow_id
 from nexa_core.tenancy import TenantContext
 from nexa_core.tracing import correlation_scope
 from nexa_core.urn import Urn, VendorRegistry, new_correlation
@@ -226,8 +228,22 @@ def _stop_workers(procs: list[subprocess.Popen[bytes]]) -> None:
             proc.kill()
 
 
+def _die_with_parent(parent: int) -> None:
+    """Linux: have the kernel kill this worker the moment the demo process dies, even by
+    SIGKILL. An orphan still running sagas would race the rerun, which recovers the
+    sagas of the old workers' executor ids."""
+    if sys.platform.startswith("linux"):
+        import ctypes
+
+        pr_set_pdeathsig = 1
+        ctypes.CDLL(None, use_errno=True).prctl(pr_set_pdeathsig, signal.SIGKILL)
+    if os.getppid() != parent:  # the parent died before the request took effect
+        raise SystemExit(0)
+
+
 async def run_worker(opts: DemoOptions, executor: int, parent: int) -> None:
     """A saga worker of the demo: runs queued sagas until its parent process is gone."""
+    _die_with_parent(parent)
     nexa, _ledger = _build(opts, executor)
     build_orchestrator(nexa, policy=demo_policy())
     await nexa.engine.launch()
@@ -320,10 +336,17 @@ async def _run(
         to_book = len(plan.get("assigned", {}))
         progress.start("booking", to_book)
         if case.status in (CaseStatus.ALLOCATING, CaseStatus.BOOKING, CaseStatus.PARTIAL):
+            # sagas an interrupted run left in flight are recovered by the engine, not
+            # started again: wait for them too before the summary is read
+            in_flight = [
+                workflow_id(f"{s.urn}/{wave.urn.id}", SUBCASE_BOOKING.id)
+                for s in await nexa.store.sub_cases.find(tenant, case_urn=case_urn)
+                if s.status is SubCaseStatus.PROCESSING and opts.engine == "dbos"
+            ]
             ids = await orch.book_sub_cases(case_urn, wave.urn, principal=principal)
             async with anyio.create_task_group() as tg:
                 tg.start_soon(_poll, ledger, progress)
-                await orch.wait(ids, principal=principal)
+                await orch.wait([*ids, *in_flight], principal=principal)
                 tg.cancel_scope.cancel()
         progress.finish("booking")
         timings["booking"] = clock() - t
