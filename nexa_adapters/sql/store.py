@@ -290,9 +290,12 @@ class _Lane:
                 self.raw.execute("SAVEPOINT nexa_unit")
         except BaseException as exc:
             if self.batch is not None and not self.raw.in_transaction:
-                self._close(self.batch, exc)
-            else:
-                self.lock.release()
+                self._close(self.batch, exc)  # the batch's transaction is gone
+                raise
+            if self.batch is None and self.raw.in_transaction:
+                with contextlib.suppress(Exception):  # BEGIN went through, then we stopped
+                    self.raw.rollback()
+            self.lock.release()
             raise
         return self.conn
 

@@ -202,6 +202,32 @@ async def test_a_unit_waits_for_another_process_holding_the_database(sqlite_url:
         await store.close()
 
 
+async def test_a_unit_cancelled_while_waiting_for_the_database_keeps_no_lock(
+    sqlite_url: str,
+) -> None:
+    """Cancelled while its BEGIN waits on a worker thread: the BEGIN still goes through
+    when the other writer lets go, and the lane must undo it rather than keep the
+    database locked."""
+    store = SqlStore.from_url(sqlite_url)
+    other = sqlite3.connect(_path(sqlite_url), isolation_level=None)
+    probe = sqlite3.connect(_path(sqlite_url), isolation_level=None, timeout=0)
+    try:
+        other.execute("BEGIN IMMEDIATE")
+        async with anyio.create_task_group() as tg:
+            tg.start_soon(_write, store, 1)
+            await anyio.sleep(0.2)  # the unit waits for `other` on a worker thread
+            tg.cancel_scope.cancel()
+            other.execute("COMMIT")
+        probe.execute("BEGIN IMMEDIATE")  # nobody holds the database now
+        probe.execute("ROLLBACK")
+        await _write(store, 2)
+        assert [c.urn.id for c in await store.cases.find(LAN)] == ["c-2"]
+    finally:
+        other.close()
+        probe.close()
+        await store.close()
+
+
 async def test_a_database_locked_past_the_timeout_is_a_retryable_typed_error(
     sqlite_url: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
