@@ -228,7 +228,6 @@ LANE_MAX_BATCH = 64
 SQLITE_BUSY_TIMEOUT_MS = 30_000
 
 
-
 class _Batch:
     """Units of work that share one SQLite transaction and so one COMMIT."""
 

@@ -164,13 +164,12 @@ async def test_another_task_writing_outside_the_open_unit_waits_for_it(sqlite_ur
 
     try:
         with anyio.fail_after(5):
-            async with anyio.create_task_group() as tg:
-                async with store.transaction() as tx:
-                    await tx.cases.add(LAN, sample("cases"))
-                    tg.start_soon(outside)
-                    await anyio.sleep(0.05)  # the other task is queued on the lane now
-                    await tx.outbox.append(LAN, _event(1))
-                    order.append("unit")
+            async with anyio.create_task_group() as tg, store.transaction() as tx:
+                await tx.cases.add(LAN, sample("cases"))
+                tg.start_soon(outside)
+                await anyio.sleep(0.05)  # the other task is queued on the lane now
+                await tx.outbox.append(LAN, _event(1))
+                order.append("unit")
         keys = [r.event.key for r in await store.outbox.read_after(0)]
     finally:
         await store.close()
