@@ -1132,11 +1132,11 @@ def _negative_cycle(
 def _cheapest_path(
     nodes: list[int], arc: dict[tuple[int, int], tuple[float, int]], start: int, goal: int
 ) -> list[int] | None:
-    """The cheapest path from ``start`` to ``goal`` (Bellman-Ford; the graph has no
-    negative cycle reachable from ``start``), or None."""
+    """The cheapest path from ``start`` to ``goal`` (Bellman-Ford), or None (also when a
+    negative cycle spoils the predecessors)."""
     dist = {start: 0.0}
     pred: dict[int, int] = {}
-    edges = [(a, b, c) for (a, b), (c, _) in arc.items()]
+    edges = [(a, b, c) for (a, b), (c, _) in arc.items() if a != goal]  # paths end there
     for _ in range(len(nodes)):
         changed = False
         for a, b, c in edges:
