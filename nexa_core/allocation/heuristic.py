@@ -16,6 +16,13 @@
    the fixed cost of opening a hotel), groups of different types swap hotels when both
    fit and the cost falls, and lightly used hotels are closed when their groups fit
    elsewhere for less. Coverage never decreases in this phase.
+5. **Small instances** (up to ``COST_WORK / COST_MIN_ROUNDS`` groups, where the fixed cost
+   per hotel weighs most): negative cycles of the min-cost flow of single-room groups over
+   the rooms of the hotels in use are cancelled (a cycle may also let a placed group give
+   way to a waiting one at least as heavy), then seeded ruin-and-recreate rounds empty a
+   hotel and one or two next to it in a type's cost order and re-insert the groups where
+   each is cheapest (kept when the cost falls at the same coverage), and lightly used
+   hotels are closed by re-inserting their groups along cheapest paths of such moves.
 """
 
 from __future__ import annotations
