@@ -16,6 +16,13 @@
    the fixed cost of opening a hotel), groups of different types swap hotels when both
    fit and the cost falls, and lightly used hotels are closed when their groups fit
    elsewhere for less. Coverage never decreases in this phase.
+5. **Small instances** (up to ``COST_WORK / COST_MIN_ROUNDS`` groups, where the fixed cost
+   per hotel weighs most): negative cycles of the min-cost flow of single-room groups over
+   the rooms of the hotels in use are cancelled (a cycle may also let a placed group give
+   way to a waiting one at least as heavy), then seeded ruin-and-recreate rounds empty a
+   hotel and one or two next to it in a type's cost order and re-insert the groups where
+   each is cheapest (kept when the cost falls at the same coverage), and lightly used
+   hotels are closed by re-inserting their groups along cheapest paths of such moves.
 """
 
 from __future__ import annotations
@@ -28,13 +35,20 @@ from nexa_core.allocation.kinds import plan_kinds
 from nexa_core.allocation.problem import AllocationProblem, Placement, SolverResult
 from nexa_core.model import Tier
 
-__all__ = ["DEEP_WORK", "SMALL_HOTEL_ROOMS", "GreedyRepairSolver"]
+__all__ = ["COST_MIN_ROUNDS", "COST_WORK", "DEEP_WORK", "SMALL_HOTEL_ROOMS", "GreedyRepairSolver"]
 
 _EPS = 1e-9
 #: work budget (room fits) of the two-level ejection-chain pass
 DEEP_WORK = 150_000
+#: work budget of the small-instance cost phase: COST_WORK / groups ruin-and-recreate rounds
+COST_WORK = 600_000
+#: the cost phase runs when its budget gives at least this many ruin-and-recreate rounds
+COST_MIN_ROUNDS = 400
+#: and at most this many rounds (tiny instances)
+COST_MAX_ROUNDS = 1_000
 #: the chain pass runs by default when hotels offer fewer rooms than this on average
 SMALL_HOTEL_ROOMS = 15
+_FREE = -1  # the free-rooms node of the single-room flow
 
 
 class _State:
@@ -745,6 +759,322 @@ class _State:
                 return h2
         return -1
 
+    # ------------------------------------------------------------------ small instances
+    def cost_phase(self, rounds: int) -> None:
+        """Cost phase for small instances, after :meth:`improve_cost`: single-room flow
+        cycles, ruin and recreate for cost, the flow again, closing lightly used hotels
+        along flow paths; the single- and two-group moves after each step."""
+        self.reassign_single(10**6)
+        self.improve_cost()
+        self.cost_search(rounds, random.Random(self.seed))
+        self.reassign_single(10**6)
+        self.improve_cost()
+        if self.close_by_paths(20):
+            self.reassign_single(10**6)
+            self.improve_cost()
+
+    # ------------------------------------------------------------------ cost LNS
+    def _cheapest(self, k: int, banned: int = -1) -> tuple[float, int] | None:
+        """The cheapest hotel for one more group of type ``k`` (room and distance cost plus
+        the fixed cost when the hotel is empty) without placing it; None if none fits."""
+        fixed = self.p.fixed_cost
+        est = self.est[k]
+        fail = self.fail
+        version = self.version
+        best: tuple[float, int] | None = None
+        for h in self.order[k]:
+            if best is not None and est[h] >= best[0] - _EPS:
+                break
+            if h == banned or fail.get((k, h, False)) == version[h]:
+                continue
+            rooms = self.fit(k, h, False)
+            if rooms is None:
+                continue
+            for r in rooms:
+                self.rem[r] += 1
+            c = self._copy_cost(k, h, rooms) + (fixed if self.load[h] == 0 else 0.0)
+            if best is None or c < best[0] - _EPS:
+                best = (c, h)
+        return best
+
+    def cost_search(self, iterations: int, rng: random.Random) -> None:
+        """Ruin and recreate for cost: empty one used hotel and one or two hotels next to
+        it in the cost order of one of its types, then re-insert the removed groups and the
+        unplaced groups that may use those hotels, heaviest first (noisy), each where it
+        is cheapest. Kept when the coverage grows, or stays and the cost falls."""
+        p = self.p
+        fixed = p.fixed_cost
+        pos = [{h: i for i, h in enumerate(o)} for o in self.order]
+        for _ in range(iterations):
+            if self.late():
+                return
+            used = [h for h in range(len(p.hotels)) if self.load[h] > 0]
+            if not used:
+                return
+            closing = rng.random() < 0.5
+            if closing:
+                h0 = min(rng.sample(used, min(3, len(used))), key=lambda h: (self.load[h], h))
+            else:
+                h0 = rng.choice(used)
+            near_set: set[int] = set()
+            for k0 in sorted(self.at_hotel[h0]):
+                order = self.order[k0]
+                i = pos[k0][h0]
+                near_set.update(
+                    h
+                    for h in order[max(0, i - 3) : i + 4]
+                    if h != h0 and (self.load[h] > 0 or not closing)
+                )
+            near = sorted(near_set)
+            ruined = [h0, *rng.sample(near, min(len(near), rng.randint(1, 2)))]
+            banned = h0 if closing else -1
+            before_cov = self.coverage()
+            touched = set(ruined)
+            open_before = sum(1 for h in touched if self.load[h] > 0)
+            delta = 0.0
+            self.log.clear()
+            self.logging = True
+            pool: list[int] = []
+            for h in ruined:
+                for k, n in list(self.at_hotel[h].items()):
+                    for _ in range(n):
+                        delta -= self._copy_cost(k, h, self.placed[(k, h)][-1])
+                        self.remove(k, h)
+                        pool.append(k)
+            out: dict[int, int] = defaultdict(int)
+            for k in pool:
+                out[k] += 1
+            for k in range(len(p.types)):
+                waiting = self.left[k] - out[k]
+                if waiting > 0 and any(h in self.est[k] for h in ruined):
+                    pool.extend([k] * min(2, waiting))
+            noise = [rng.uniform(0.85, 1.15) for _ in pool]
+            beds = [
+                sum(n.occupants for n in p.types[k].needs) * noise[j] for j, k in enumerate(pool)
+            ]
+            seq = sorted(range(len(pool)), key=lambda j: (-beds[j], -self.weights[pool[j]], j))
+            for j in seq:
+                k = pool[j]
+                if not self.left[k]:
+                    continue
+                got = self._cheapest(k, banned)
+                if got is None:
+                    continue
+                h = got[1]
+                rooms = self.fit(k, h, False)
+                assert rooms is not None
+                if h not in touched:
+                    touched.add(h)
+                    open_before += self.load[h] > 0
+                delta += self._copy_cost(k, h, rooms)
+                self.add(k, h, rooms)
+            open_after = sum(1 for h in touched if self.load[h] > 0)
+            delta += fixed * (open_after - open_before)
+            cov = self.coverage()
+            keep = cov > before_cov + _EPS or (cov > before_cov - _EPS and delta < 0.0)
+            if not keep:
+                self._rollback(0)
+            self.logging = False
+            self.log.clear()
+
+    # ------------------------------------------------------------------ single-room flow
+    def _single_costs(self) -> tuple[list[int], dict[int, dict[int, float]], dict[int, list[int]]]:
+        """Single-room types; per type, the cost of one group in each usable room class of
+        the hotels in use; per class, the types that may use it."""
+        p = self.p
+        open_h = [h for h in range(len(p.hotels)) if self.load[h] > 0]
+        single = [k for k in range(len(p.types)) if len(p.types[k].needs) == 1]
+        cost: dict[int, dict[int, float]] = {}
+        users: dict[int, list[int]] = defaultdict(list)
+        for k in single:
+            ck: dict[int, float] = {}
+            est = self.est[k]
+            for h in open_h:
+                if h in est:
+                    for r in self.prefs(k, h)[0][1]:
+                        ck[r] = self._copy_cost(k, h, (r,))
+                        users[r].append(k)
+            cost[k] = ck
+        return single, cost, users
+
+    def _single_graph(
+        self,
+        single: list[int],
+        cost: dict[int, dict[int, float]],
+        users: dict[int, list[int]],
+        exchange: bool,
+    ) -> tuple[list[int], dict[tuple[int, int], tuple[float, int]]]:
+        """The residual graph of the single-room groups on type nodes (and ``_FREE``, the
+        free rooms; with ``exchange``, one node per weight for the groups left out).
+
+        Arc a → b (cost, class): a takes a room of that class that b leaves (b = ``_FREE``:
+        a free room; a = ``_FREE``: b's room becomes free). Arcs through the weight nodes
+        let a placed group leave for a waiting group of the same or a larger weight."""
+        holders: dict[int, dict[int, int]] = defaultdict(dict)
+        for (k, _), copies in self.placed.items():
+            if copies and len(self.p.types[k].needs) == 1:
+                for rooms in copies:
+                    hk = holders[rooms[0]]
+                    hk[k] = hk.get(k, 0) + 1
+        placed_types = {k for hk in holders.values() for k in hk}
+        waiting = {k for k in single if self.left[k] > 0 and cost[k]} if exchange else set()
+        nodes = sorted(placed_types | waiting)
+        node_set = set(nodes)
+        arc: dict[tuple[int, int], tuple[float, int]] = {}
+        for r, hk in holders.items():
+            for k2 in hk:
+                c2 = cost[k2][r]
+                key = (_FREE, k2)
+                if key not in arc or -c2 < arc[key][0]:
+                    arc[key] = (-c2, r)
+                for k in users[r]:
+                    if k != k2 and k in node_set:
+                        v = cost[k][r] - c2
+                        key = (k, k2)
+                        if key not in arc or v < arc[key][0]:
+                            arc[key] = (v, r)
+        rem = self.rem
+        for k in nodes:
+            best: tuple[float, int] | None = None
+            for r, c in cost[k].items():
+                if rem[r] > 0 and (best is None or c < best[0]):
+                    best = (c, r)
+            if best is not None:
+                arc[(k, _FREE)] = best
+        extra: list[int] = []
+        if exchange and nodes:
+            ws = sorted({self.weights[k] for k in nodes})
+            u_of = {w: _FREE - 1 - i for i, w in enumerate(ws)}
+            extra = list(u_of.values())
+            for i in range(len(ws) - 1):
+                arc[(u_of[ws[i]], u_of[ws[i + 1]])] = (0.0, -1)
+            for k in nodes:
+                u = u_of[self.weights[k]]
+                if k in placed_types:
+                    arc[(k, u)] = (0.0, -1)
+                if k in waiting:
+                    arc[(u, k)] = (0.0, -1)
+        return [_FREE, *nodes, *extra], arc
+
+    def _apply_moves(self, moves: list[tuple[int, int, int]]) -> None:
+        """Move one group of each listed type from class ``leave`` to class ``take`` (-1:
+        it joins or leaves the plan); leaves first."""
+        classes = self.p.classes
+        for k, leave, _ in moves:
+            if leave >= 0:
+                h = classes[leave].hotel
+                copies = self.placed[(k, h)]
+                i = copies.index((leave,))
+                copies[i], copies[-1] = copies[-1], copies[i]
+                self.remove(k, h)
+        for k, _, take in moves:
+            if take >= 0:
+                self.rem[take] -= 1
+                self.add(k, classes[take].hotel, (take,))
+
+    def reassign_single(self, max_cycles: int) -> int:
+        """Cancel negative cycles of the min-cost flow of single-room groups over the room
+        classes of the hotels in use; the groups of several rooms and the hotels in use
+        stay. A cycle moves one group of each type on it into the room the next one leaves
+        (or a free room), or exchanges a placed group for a waiting one at least as heavy,
+        so the coverage never falls. The number of cycles applied."""
+        if self.p.separate_tiers_by_hotel:
+            return 0
+        single, cost, users = self._single_costs()
+        applied = 0
+        while applied < max_cycles and not self.late():
+            nodes, arc = self._single_graph(single, cost, users, True)
+            cycle = _negative_cycle(nodes, arc)
+            if cycle is None:
+                break
+            moves = []
+            for i, a in enumerate(cycle):
+                if a >= 0:
+                    take = arc[(a, cycle[(i + 1) % len(cycle)])][1]
+                    moves.append((a, arc[(cycle[i - 1], a)][1], take))
+            gain = sum(
+                (cost[k][t] if t >= 0 else 0.0) - (cost[k][lv] if lv >= 0 else 0.0)
+                for k, lv, t in moves
+            )
+            if gain > -1e-6:
+                break
+            self._apply_moves(moves)
+            applied += 1
+        return applied
+
+    def close_by_paths(self, attempts: int, max_load: int = 3) -> int:
+        """Close lightly used hotels whose groups need one room each: every group is
+        re-inserted along the cheapest path of moves among the single-room groups (it takes
+        a room another group leaves, …, the last takes a free room) in the other hotels in
+        use; kept when the cost, with the hotel's fixed cost, falls. The hotels closed."""
+        p = self.p
+        if p.separate_tiers_by_hotel:
+            return 0
+        cands = sorted(
+            (h for h in range(len(p.hotels)) if 0 < self.load[h] <= max_load),
+            key=lambda h: (self.load[h], h),
+        )[:attempts]
+        closed = 0
+        for h in cands:
+            if self.late() or not self.load[h]:
+                continue
+            self.log.clear()
+            self.logging = True
+            delta = -p.fixed_cost
+            before_cov = self.coverage()
+            out: list[int] = []
+            for k, n in list(self.at_hotel[h].items()):
+                for _ in range(n):
+                    delta -= self._copy_cost(k, h, self.placed[(k, h)][-1])
+                    self.remove(k, h)
+                    out.append(k)
+            ok = True
+            for k in sorted(out, key=lambda k: -len(p.types[k].needs)):
+                if len(p.types[k].needs) == 1:
+                    continue
+                got = self._cheapest(k, banned=h)
+                if got is None:
+                    ok = False
+                    break
+                h2 = got[1]
+                rooms = self.fit(k, h2, False)
+                assert rooms is not None
+                delta += self._copy_cost(k, h2, rooms) + (
+                    p.fixed_cost if not self.load[h2] else 0.0
+                )
+                self.add(k, h2, rooms)
+            single, cost, users = self._single_costs()  # h is no longer in use
+            for k in out if ok else ():
+                if len(p.types[k].needs) > 1:
+                    continue
+                nodes, arc = self._single_graph(single, cost, users, True)
+                # from the weight node of k: k or a waiting group at least as heavy joins
+                ws = sorted({self.weights[x] for x in nodes if x >= 0})
+                if self.weights[k] not in ws:
+                    ok = False
+                    break
+                start = _FREE - 1 - ws.index(self.weights[k])
+                path = _cheapest_path(nodes, arc, start, _FREE)
+                if path is None:
+                    ok = False
+                    break
+                moves = []
+                for i, a in enumerate(path):
+                    if a >= 0:
+                        moves.append((a, arc[(path[i - 1], a)][1], arc[(a, path[i + 1])][1]))
+                delta += sum(
+                    (cost[a][t] if t >= 0 else 0.0) - (cost[a][lv] if lv >= 0 else 0.0)
+                    for a, lv, t in moves
+                )
+                self._apply_moves(moves)
+            if ok and delta < -_EPS and self.coverage() > before_cov - _EPS:
+                closed += 1
+            else:
+                self._rollback(0)
+            self.logging = False
+            self.log.clear()
+        return closed
+
     def result(self, name: str, started: float) -> SolverResult:
         p = self.p
         placements = []
@@ -770,6 +1100,77 @@ class _State:
         )
 
 
+def _negative_cycle(
+    nodes: list[int], arc: dict[tuple[int, int], tuple[float, int]]
+) -> list[int] | None:
+    """A negative cycle (its nodes in order) of the graph ``arc`` (Bellman-Ford from a
+    virtual source), or None."""
+    dist = dict.fromkeys(nodes, 0.0)
+    pred: dict[int, int] = {}
+    edges = [(a, b, c) for (a, b), (c, _) in arc.items()]
+    last = None
+    for _ in range(len(nodes)):
+        last = None
+        for a, b, c in edges:
+            v = dist[a] + c
+            if v < dist[b] - 1e-7:
+                dist[b] = v
+                pred[b] = a
+                last = b
+        if last is None:
+            return None
+    assert last is not None
+    x = last
+    for _ in range(len(nodes)):
+        if x not in pred:
+            return None
+        x = pred[x]
+    cycle = [x]
+    y = pred.get(x)
+    while y != x:
+        if y is None or y in cycle:
+            return None
+        cycle.append(y)
+        y = pred.get(y)
+    cycle.reverse()
+    return cycle
+
+
+def _cheapest_path(
+    nodes: list[int], arc: dict[tuple[int, int], tuple[float, int]], start: int, goal: int
+) -> list[int] | None:
+    """The cheapest path from ``start`` to ``goal`` (Bellman-Ford), or None (also when a
+    negative cycle spoils the predecessors)."""
+    dist = {start: 0.0}
+    pred: dict[int, int] = {}
+    edges = [(a, b, c) for (a, b), (c, _) in arc.items() if a != goal]  # paths end there
+    for _ in range(len(nodes)):
+        changed = False
+        for a, b, c in edges:
+            da = dist.get(a)
+            if da is None:
+                continue
+            v = da + c
+            if v < dist.get(b, float("inf")) - 1e-7:
+                dist[b] = v
+                pred[b] = a
+                changed = True
+        if not changed:
+            break
+    if goal not in dist:
+        return None
+    path = [goal]
+    seen = {goal}
+    while path[-1] != start:
+        x = pred[path[-1]]
+        if x in seen:
+            return None
+        seen.add(x)
+        path.append(x)
+    path.reverse()
+    return path
+
+
 class GreedyRepairSolver:
     """Fast pure-Python default solver (see the module docstring)."""
 
@@ -787,7 +1188,9 @@ class GreedyRepairSolver:
         deep_work: int | None = None,
         plan: bool = True,
         swaps: bool = True,
+        cost_iterations: int | None = None,
     ) -> None:
+        self.cost_iterations = cost_iterations
         self.swaps = swaps
         self.plan = plan
         self.deep_work = deep_work
@@ -824,4 +1227,12 @@ class GreedyRepairSolver:
             st.construct()
         if self.improve:
             st.improve_cost()
+            groups = sum(t.count for t in problem.types)
+            iters = (
+                self.cost_iterations
+                if self.cost_iterations is not None
+                else (min(COST_WORK // groups, COST_MAX_ROUNDS) if groups else 0)
+            )
+            if self.swaps and iters >= COST_MIN_ROUNDS:  # its moves are exchanges too
+                st.cost_phase(iters)
         return st.result(self.name, started)
