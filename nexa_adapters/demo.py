@@ -335,12 +335,22 @@ async def _run(
         case = await nexa.store.cases.get(tenant, case_urn)
         to_book = len(plan.get("assigned", {}))
         progress.start("booking", to_book)
-        if case.status in (CaseStatus.ALLOCATING, CaseStatus.BOOKING, CaseStatus.PARTIAL):
+        subs = await nexa.store.sub_cases.find(tenant, case_urn=case_urn)
+        unfinished = any(
+            s.status in (SubCaseStatus.PENDING, SubCaseStatus.PROCESSING)
+            and s.group.group_id in plan.get("assigned", {})
+            for s in subs
+        )
+        # a run interrupted after one sub-case went to review leaves the case in
+        # MANUAL_REVIEW with others still unfinished: resume those as well
+        if case.status in (CaseStatus.ALLOCATING, CaseStatus.BOOKING, CaseStatus.PARTIAL) or (
+            case.status is CaseStatus.MANUAL_REVIEW and unfinished
+        ):
             # sagas an interrupted run left in flight are recovered by the engine, not
             # started again: wait for them too before the summary is read
             in_flight = [
                 workflow_id(f"{s.urn}/{wave.urn.id}", SUBCASE_BOOKING.id)
-                for s in await nexa.store.sub_cases.find(tenant, case_urn=case_urn)
+                for s in subs
                 if s.status is SubCaseStatus.PROCESSING and opts.engine == "dbos"
             ]
             ids = await orch.book_sub_cases(case_urn, wave.urn, principal=principal)
