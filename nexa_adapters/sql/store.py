@@ -442,10 +442,8 @@ class _Db:
 
     def raw_value(self, name: str, value: Any) -> Any:
         """What SQLAlchemy's bind processing would send for this column value."""
-        if name == "doc":  # pre-encoded JSON text (see _encode), else a document
-            if isinstance(value, str):
-                return self._jsonb(value, _as_is) if self.postgres else value
-            return self._jsonb(value) if self.postgres else json.dumps(value)
+        if name == "doc":  # JSON text encoded once by _encode
+            return self._jsonb(value, _as_is) if self.postgres else value
         if isinstance(value, datetime) and not self.postgres:
             return value.astimezone(UTC).strftime("%Y-%m-%d %H:%M:%S.%f")
         return value
