@@ -248,6 +248,11 @@ class Outbox(Protocol):
         """
         ...
 
+    async def head(self) -> int:
+        """The highest position a relay can read now (0 when empty): ``head − position``
+        is a consumer's lag. System-level, like :meth:`read_after`."""
+        ...
+
     async def load_position(self, consumer: str) -> int:
         """The last position ``consumer`` acknowledged (0 when none)."""
         ...

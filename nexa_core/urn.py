@@ -146,6 +146,7 @@ ENTITY_TYPES: Mapping[str, EntityType] = dict(
         _t("notification", "A notification send.", "urn:notification:n-1"),
         _t("auth", "A card authorization.", "urn:auth:auth-9912:vendor:pomelo"),
         _t("agent-run", "An exception-triage run.", "urn:agent-run:ar-1"),
+        _t("relay", "An outbox consumer's relay (its lease).", "urn:relay:snapshots"),
     ]
 )
 

@@ -1031,6 +1031,25 @@ class SqlOutbox:
             for r in await self._s.run(op, write=False, outbox=True)
         ]
 
+    async def head(self) -> int:
+        """The highest readable position (below the horizon on PostgreSQL, like
+        :meth:`read_after` outside a transaction)."""
+        o = OUTBOX.c
+        stmt = sa.select(sa.func.max(o.position)).where(o.position <= sa.bindparam("upto"))
+        horizon = self._s.db.horizon if self._s.db.postgres and not self._s.in_tx else None
+
+        def op(conn: Connection) -> int:
+            upto = 2**62
+            if horizon is not None:
+                cur = conn.connection.dbapi_connection.cursor()  # type: ignore[union-attr]
+                try:
+                    upto = horizon.upto(cur)
+                finally:
+                    cur.close()
+            return int(conn.execute(stmt, {"upto": upto}).scalar() or 0)
+
+        return await self._s.run(op, write=False, outbox=True)
+
     async def load_position(self, consumer: str) -> int:
         p = OUTBOX_POSITIONS.c
         stmt = sa.select(p.position).where(p.consumer == consumer)
