@@ -17,7 +17,7 @@ from typing import Any
 import attrs
 
 from nexa_core.auth import Principal, Role, requires
-from nexa_core.errors import ConflictError, InvalidInputError
+from nexa_core.errors import ConflictError, InvalidInputError, NotFoundError
 from nexa_core.locking import OperatorLease, locked_by, operator_lock
 from nexa_core.model import (
     CaseStatus,
@@ -31,6 +31,7 @@ from nexa_core.model import (
 )
 from nexa_core.ports import AuditQuery, Coordination, ExceptionTriage
 from nexa_core.saga import SUBCASE_BOOKING, Change, booking_input
+from nexa_core.serialization import structure
 from nexa_core.services.cases import CaseOrchestrator, care_for, tenant_of
 from nexa_core.services.triage import RuleBasedTriage, TriageTools
 from nexa_core.tenancy import TenantContext
@@ -251,6 +252,39 @@ class ReviewService:
                 await orch.rec.commit(tenant, [change], [ev], [au])
             await lease.check()
             return await orch.engine.start(SUBCASE_BOOKING.id, f"{sub.urn}/{wave.id}", initial)
+
+    @requires(Role.AIRPORT_OPERATOR)
+    async def rebook_at(
+        self,
+        review_urn: Urn,
+        sub_case_urn: Urn,
+        offer_urns: Sequence[Urn],
+        *,
+        principal: Principal,
+    ) -> str:
+        """:meth:`rebook` with offers named by URN: any offer a wave of the case kept
+        (newest wave first), in the order given (the first is tried first)."""
+        if not offer_urns:
+            raise InvalidInputError("choose at least one offer", field="offers")
+        tenant = tenant_of(principal)
+        item: ManualReviewItem = await self._store.reviews.get(tenant, review_urn)
+        known: dict[str, HotelOffer] = {}
+        waves = await self._store.waves.find(tenant, case_urn=item.case_urn)
+        for wave in sorted(waves, key=lambda w: -w.sequence):
+            for offers in wave.plan.get("assigned", {}).values():
+                for raw in offers:
+                    offer = structure(raw, HotelOffer)
+                    known.setdefault(str(offer.urn.base), offer)
+        chosen = []
+        for urn in offer_urns:
+            found = known.get(str(urn.base))
+            if found is None:
+                raise NotFoundError(
+                    f"{urn} is not among the {len(known)} offers the case's waves kept",
+                    urn=str(urn),
+                )
+            chosen.append(found)
+        return await self.rebook(review_urn, sub_case_urn, chosen, principal=principal)
 
     @requires(Role.OPS_SUPERVISOR)
     async def relax_policy(

@@ -196,3 +196,71 @@ def test_a_second_operator_is_told_who_holds_the_lock_and_since_when(
         assert second.exit_code == 4 and "is locked by u-bob since" in second.stderr
     finally:
         anyio.run(redis, "drop")
+
+
+def test_rebook_starts_a_new_saga_at_a_chosen_offer_under_the_operators_lock(env: Env) -> None:
+    from nexa_adapters.bootstrap import bootstrap
+    from nexa_adapters.documents import parse_manifest
+    from nexa_adapters.engine import build_orchestrator
+    from nexa_adapters.settings import Settings
+    from nexa_core.auth import Principal, PrincipalKind, Role
+    from nexa_core.model import SubCaseStatus
+
+    supervisor = Principal(
+        PrincipalKind.OPERATOR,
+        Urn("user", "u-setup"),
+        LAN.airline_urn,
+        frozenset({Role.OPS_SUPERVISOR}),
+    )
+    manifest = parse_manifest(json.loads(Path(env.manifest(1)).read_text("utf-8")))
+
+    async def failed_bookings() -> tuple[str, str, list[str]]:
+        settings = Settings.load(env={}, store_url=env.store_url, engine_url="inprocess://")
+        nexa = bootstrap(settings, provider_options={"engine_time_scale": 0.0})
+        from nexa_adapters.demo import demo_policy
+
+        orch, _ = build_orchestrator(nexa, policy=demo_policy())
+        await nexa.engine.launch()
+        try:
+            opened = await orch.open_case(manifest, principal=supervisor)
+            wave = await orch.run_allocation(opened.case.urn, principal=supervisor)
+            nexa.booking.for_vendor("sandbox").faults.permanent_rate = 1.0  # every hotel says no
+            ids = await orch.book_sub_cases(opened.case.urn, wave.wave.urn, principal=supervisor)
+            await orch.wait(ids, principal=supervisor)
+            items = await nexa.store.reviews.find(LAN, case_urn=opened.case.urn)
+            item = next(i for i in items if i.category.value == "BOOKING_FAILED")
+            subs = await nexa.store.sub_cases.find(LAN, case_urn=opened.case.urn)
+            sub = next(s for s in subs if s.group.group_id in item.affected_groups)
+            offers = [o["urn"] for o in wave.wave.plan["assigned"][sub.group.group_id]]
+            return str(item.urn), str(sub.urn), offers
+        finally:
+            await nexa.aclose()
+
+    review, sub_case, offers = anyio.run(failed_bookings)
+    assert (
+        env.run("review", "rebook", review, "--sub-case", sub_case, "--offer", offers[0]).exit_code
+        == 4
+    )  # claim first
+    env.ok("review", "claim", review, "--user", "u-ana")
+    other = env.run(
+        "review", "rebook", review, "--sub-case", sub_case, "--offer", offers[0], "--user", "u-bob"
+    )
+    assert other.exit_code == 4 and "is locked by u-ana since" in other.stderr
+    unknown = env.run(
+        "review",
+        "rebook",
+        review,
+        "--sub-case",
+        sub_case,
+        "--offer",
+        "urn:offer:nope",
+        "--user",
+        "u-ana",
+    )
+    assert unknown.exit_code == 3 and "not among the" in unknown.stderr
+    done = env.ok(
+        "review", "rebook", review, "--sub-case", sub_case, "--offer", offers[-1], "--user", "u-ana"
+    )
+    assert done["status"] == SubCaseStatus.OFFER_READY.value
+    trail = env.ok("audit", "query", "--entity", review)
+    assert [e["action"] for e in trail] == ["review.claimed", "review.rebook"]
