@@ -13,6 +13,7 @@ import pytest
 
 from nexa_adapters.bootstrap import bootstrap
 from nexa_adapters.engine import build_orchestrator
+from nexa_adapters.reporting import build_case_report, render_case_report_html
 from nexa_adapters.sandbox import FaultInjector, SandboxHotels
 from nexa_adapters.settings import Settings
 from nexa_core.allocation import AllocationProblem, Placement, SolverResult
@@ -82,6 +83,12 @@ async def test_allocation_searches_inside_the_time_box_and_records_every_provide
     assert all(o.vendor == "sandbox" for offers in outcome.assigned.values() for o in offers)
     wave = await flow.store.waves.get(TENANT, outcome.wave.urn)
     assert wave.plan["search"] == outcome.search  # the report and the demo read it back
+    report = await build_case_report(flow.store, TENANT, opened.case.urn)
+    rows = {(p.provider, p.outcome, p.kept) for w in report.waves for p in w.search}
+    assert rows == {("sandbox", "answered", 12), ("slow", "timed-out", 0), ("broken", "failed", 0)}
+    html = render_case_report_html(report)
+    assert 'id="search-providers"' in html and "timed-out" in html
+    assert report.policy is not None and report.policy.state == "AD_HOC"
 
 
 async def test_the_same_hotel_from_two_providers_is_kept_once_the_cheaper_one() -> None:
