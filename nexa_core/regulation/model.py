@@ -105,7 +105,7 @@ def _commitments(values: Iterable[str]) -> frozenset[DotCommitment]:
     return frozenset(out)
 
 
-@attrs.frozen
+@attrs.frozen(cache_hash=True)
 class Carrier:
     """The operating carrier, as the regulations see it (an airline-level setting).
 
@@ -150,7 +150,7 @@ def _distance(_: object, __: object, value: float) -> None:
         raise InvalidInputError("distance_km must be a non-negative number", field="distance_km")
 
 
-@attrs.frozen
+@attrs.frozen(cache_hash=True)
 class Disruption:
     """A disrupted departure as the regulations see it.
 
@@ -185,7 +185,7 @@ class Disruption:
         return timedelta(0) if self.notice is None else self.notice
 
 
-@attrs.frozen
+@attrs.frozen(cache_hash=True)
 class PassengerFlags:
     """What a preset needs to know about one passenger.
 

@@ -12,6 +12,7 @@ airline.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable, Iterable, Mapping
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
@@ -174,6 +175,8 @@ def eu261(d: Disruption, f: PassengerFlags) -> CareOwed:
         comp = _eu_amount(band, arrival, cites, "Art. 4(3) + ", sturgeon=False)
     elif d.control is ControlCategory.UNCONTROLLABLE:
         cites.append("EU261 Art. 5(3): extraordinary circumstances, no compensation")
+    elif d.cancelled and d.effective_notice >= 14 * _DAY:
+        cites.append("EU261 Art. 5(1)(c)(i): told at least two weeks ahead, no compensation")
     elif d.cancelled or arrival >= 3 * _H:
         comp = _eu_amount(band, arrival, cites, "", sturgeon=not d.cancelled)
     return CareOwed(
@@ -651,10 +654,19 @@ def preset(key: str) -> RegulationPreset:
 def care_owed(
     regulations: Iterable[str], disruption: Disruption, flags: PassengerFlags
 ) -> CareOwed:
-    """The union of what every listed regulation owes one passenger (empty: nothing)."""
+    """The union of what every listed regulation owes one passenger (empty: nothing).
+
+    Pure, so memoised: the passengers of one flight share a disruption and mostly share
+    their flags, and each distinct combination is evaluated once.
+    """
+    return _care_owed(tuple(preset(k).key for k in regulations), disruption, flags)
+
+
+@functools.lru_cache(maxsize=4096)
+def _care_owed(keys: tuple[str, ...], disruption: Disruption, flags: PassengerFlags) -> CareOwed:
     out = CareOwed("")
-    for key in regulations:
-        out = out.merge(preset(key).evaluate(disruption, flags))
+    for key in keys:
+        out = out.merge(PRESETS[key].evaluate(disruption, flags))
     return out
 
 

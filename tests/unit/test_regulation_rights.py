@@ -579,6 +579,21 @@ EU = [
         cites=("Art. 5(1)(a) + Art. 8(1)(b)", "Art. 8(1)(c)", "Art. 7(2)"),
     ),
     Row(
+        "cancellation told 13 days 23 h ahead: compensated",
+        d(3 * H, cancelled=True, notice=14 * DAY - H),
+        care=FOOD,
+        options=(REACC, LATER, REFUND),
+        comp=Money(250, "EUR"),
+    ),
+    Row(
+        "cancellation told two weeks ahead: no compensation, Art. 5(1)(c)(i)",
+        d(3 * H, cancelled=True, notice=14 * DAY),
+        care=FOOD,
+        options=(REACC, LATER, REFUND),
+        cites=("Art. 5(1)(c)(i)",),
+        absent=("Art. 7(1)",),
+    ),
+    Row(
         "denied boarding in a storm: still compensated, Art. 4(3)",
         d(1 * H, control=OUT),
         flags(denied_boarding=True),
