@@ -3,6 +3,7 @@
 from nexa_core.model.audit import Actor, AuditEntry, changed_fields
 from nexa_core.model.care import (
     TRANSFER_LIFECYCLE,
+    CardDrop,
     CardStatus,
     Channel,
     DispatchMode,
@@ -79,6 +80,7 @@ __all__ = [
     "AttemptedHotel",
     "AuditEntry",
     "BoardBasis",
+    "CardDrop",
     "CardStatus",
     "Case",
     "CaseStatus",
