@@ -481,11 +481,11 @@ async def dispatch_transport(
         plan = plan_rides([demand], rules)
         urn = live.urn if live is not None else transfer_urn_for(reservation.urn, direction, seq)
         if plan.unplaced:
-            reviews.append(
-                await _give_up(
-                    deps, tenant, sub_case, live, None, direction, seq, plan.unplaced[0][1]
-                )
+            failed, review = await _give_up(
+                deps, tenant, sub_case, live, None, direction, seq, plan.unplaced[0][1]
             )
+            reviews.append(review)
+            kept.extend([failed] if failed is not None else [])
             continue
         run = plan.runs[0]
         request = TransferRequest(
@@ -515,11 +515,11 @@ async def dispatch_transport(
                 reason = "no transport vendor satisfies coverage, capacity, cost and pinning" + (
                     f" ({', '.join(f'{v}: {r}' for v, r in why)})" if why else " (none configured)"
                 )
-                reviews.append(
-                    await _give_up(
-                        deps, tenant, sub_case, live, request, direction, seq, reason, mode=mode
-                    )
+                failed, review = await _give_up(
+                    deps, tenant, sub_case, live, request, direction, seq, reason, mode=mode
                 )
+                reviews.append(review)
+                kept.extend([failed] if failed is not None else [])
                 continue
         first = qualifying[0]
         transfer = live or Transfer(
@@ -564,13 +564,13 @@ async def dispatch_transport(
     dispatched: list[Transfer] = []
     pending = False
     for transfer, qualifying, request, seq in to_record:
-        result, review, retry = await _dispatch_leg(
+        result, refused, retry = await _dispatch_leg(
             deps, tenant, sub_case, transfer, qualifying, request, seq, final_attempt=final_attempt
         )
         pending = pending or retry
         dispatched.append(result)
-        if review is not None:
-            reviews.append(review)
+        if refused is not None:
+            reviews.append(refused)
     if pending:
         raise TransientProviderError(
             f"transport for group {sub_case.group.group_id} will be retried", retryable=True
@@ -643,7 +643,7 @@ async def _give_up(
     reason: str,
     *,
     mode: DispatchMode | None = None,
-) -> ManualReviewItem:
+) -> tuple[Transfer | None, ManualReviewItem]:
     """Record the leg as FAILED (when it has a record or a request) and raise the review."""
     async with deps.store.transaction() as tx:
         if live is not None:
@@ -691,7 +691,7 @@ async def _give_up(
             f"{direction.value} for group {sub_case.group.group_id}: {reason}",
             [sub_case.group.group_id],
         )
-    return review
+    return failed, review
 
 
 async def _dispatch_leg(
@@ -765,7 +765,7 @@ async def _dispatch_leg(
             )
         return updated, None, False
     current = await deps.store.transfers.get(tenant, transfer.urn)
-    review = await _give_up(
+    failed, review = await _give_up(
         deps,
         tenant,
         sub_case,
@@ -775,7 +775,7 @@ async def _dispatch_leg(
         seq,
         "every qualifying vendor refused: " + "; ".join(refusals),
     )
-    return await deps.store.transfers.get(tenant, transfer.urn), review, False
+    return failed or current, review, False
 
 
 @attrs.frozen
