@@ -26,7 +26,8 @@ class Settings(BaseModel):
     store_url: str = Field("sqlite:///./nexa.db", description="Operational store URL.")
     snapshot_url: str = Field(
         "auto",
-        description="Passenger snapshot store URL (auto: next to the operational store).",
+        description="Passenger snapshot store URL (auto: next to the store, "
+        "nexa.db → nexa.snapshots.db).",
     )
     coordination_url: str = Field(
         "inprocess://", description="Coordination store (holds, locks, rate limits)."

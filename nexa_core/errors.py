@@ -332,9 +332,11 @@ class WebhookVerificationError(NexaError):
 
 
 class RenderError(NexaError):
-    """A voucher, message or QR code could not be rendered (template error, unbuildable
-    QR payload). Retried like a partner call; a step that keeps failing raises a
-    NOTIFICATION review item instead of failing the booking."""
+    """A voucher, message or QR code could not be rendered; retried, then a review item.
+
+    A template error or an unbuildable QR payload is retried like a partner call; a care
+    step that keeps failing raises a NOTIFICATION review item instead of failing the
+    booking."""
 
     retryable_default = True
     code = "nexa.render"
