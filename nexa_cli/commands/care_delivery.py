@@ -106,6 +106,15 @@ def _transfer_row(t: Any) -> dict[str, Any]:
 # --------------------------------------------------------------------------- voucher, snapshot
 
 
+def _language(rendered: Any, doc: Any) -> str:
+    """The language a rendered voucher is in (the HTML's ``lang`` attribute)."""
+    html = rendered.html or ""
+    marker = '<html lang="'
+    if marker in html:
+        return html.split(marker, 1)[1].split('"', 1)[0]
+    return str(doc.language or "en")
+
+
 def voucher(
     sub_case: Annotated[str, typer.Argument(help="The sub-case URN.")],
     fmt: Annotated[str, typer.Option("--format", help="html, txt or png (the QR code).")] = "html",
@@ -121,8 +130,8 @@ def voucher(
     as_json: JsonOption = False,
 ) -> None:
     """Render a sub-case's voucher as the passenger got it (from the passenger document)."""
-    from nexa_core.care import choose_language, read_document
-    from nexa_core.errors import ConflictError, InvalidInputError
+    from nexa_core.care import voucher_of
+    from nexa_core.errors import InvalidInputError
 
     kind = fmt.strip().lower()
     if kind not in ("html", "txt", "png"):
@@ -135,20 +144,16 @@ def voucher(
         fail(f"cannot write {out}: not a file in an existing directory", 2)
 
     async def act(nexa: Any, deps: Any) -> tuple[bytes, dict[str, Any]]:
-        doc = await read_document(deps, tenant, urn)
-        if doc.voucher is None:
-            raise ConflictError(f"{urn} has no voucher yet ({doc.status})", urn=str(urn))
-        renderer = deps.need_renderer()
-        lang = choose_language(language, doc.language, renderer.languages(tenant.airline_urn.id))
+        doc, rendered = await voucher_of(deps, tenant, urn, language=language)
+        assert doc.voucher is not None
         if kind == "png":
-            data = renderer.qr_png(doc.voucher.qr_payload)
+            data = deps.need_renderer().qr_png(doc.voucher.qr_payload)
         else:
-            rendered = renderer.render_voucher(doc.voucher, lang)
             data = (rendered.html or "" if kind == "html" else rendered.text).encode("utf-8")
         info = {
             "sub_case": str(urn),
             "format": kind,
-            "language": lang,
+            "language": _language(rendered, doc),
             "reservation": str(doc.voucher.reservation_urn),
             "qr_payload": doc.voucher.qr_payload,
             "bytes": len(data),
@@ -495,9 +500,8 @@ def dispatch(
     """
     from nexa_adapters.airports import default_catalog
     from nexa_core.auth import tenant_of
-    from nexa_core.care import announce_transfer, care_for, dispatch_transport, refresh_document
-    from nexa_core.errors import ConflictError
-    from nexa_core.model import DispatchMode, ReservationStatus, TransferDirection
+    from nexa_core.care import arrange_transport, care_for
+    from nexa_core.model import DispatchMode, TransferDirection
 
     urn = parse_urn(sub_case, "sub-case", "SUB_CASE")
     tenant = tenant_of(principal_for(airline, as_role, user))
@@ -515,29 +519,19 @@ def dispatch(
     async def act(nexa: Any, deps: Any) -> dict[str, Any]:
         sub = await nexa.store.sub_cases.get(tenant, urn)
         case = await nexa.store.cases.get(tenant, sub.case_urn)
-        if sub.reservation_urn is None:
-            raise ConflictError(f"{urn} has no booked hotel ({sub.status.value})", urn=str(urn))
-        reservation = await nexa.store.reservations.get(tenant, sub.reservation_urn)
-        if reservation.status is not ReservationStatus.CONFIRMED:
-            raise ConflictError(f"{reservation.urn} is not confirmed", urn=str(reservation.urn))
         airport = default_catalog().get(case.airport_urn.id)
         care = care_for(chosen_policy, sub.group, sub.stay_plan, airport)
         scoped = tenant.with_correlation(case.correlation_urn) if case.correlation_urn else tenant
-        outcome = await dispatch_transport(
+        outcome = await arrange_transport(
             deps,
             scoped,
             sub,
-            reservation,
             care,
             mode=DispatchMode.MANUAL,
-            directions=legs,
             vendor=vendor,
+            directions=legs,
             note=note,
         )
-        for t in outcome.transfers:
-            if t.mode is DispatchMode.MANUAL and t.vendor == vendor:
-                await announce_transfer(deps, scoped, sub, t, airport_language=care.language)
-        await refresh_document(deps, scoped, sub.urn)
         return {
             "sub_case": str(urn),
             "vendor": vendor,

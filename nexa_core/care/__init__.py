@@ -89,12 +89,14 @@ from nexa_core.care.notifications import (
 from nexa_core.care.passenger import (
     CompensationHook,
     accept_offer,
+    arrange_transport,
     card_reveal,
     decline_offer,
     passenger_document,
     passenger_tenant,
     request_transport,
     transport_status,
+    voucher_of,
     voucher_page,
 )
 from nexa_core.care.transport import (
@@ -195,6 +197,7 @@ __all__ = [
     "announce_drop",
     "announce_transfer",
     "apply_transfer_status",
+    "arrange_transport",
     "audit_entry",
     "build_document",
     "build_voucher",
@@ -254,5 +257,6 @@ __all__ = [
     "special_instructions",
     "transfer_urn_for",
     "transport_status",
+    "voucher_of",
     "voucher_page",
 ]

@@ -1,16 +1,19 @@
-"""Passenger actions: what a passenger does on their page, as plain service calls.
+"""Actions on one sub-case's care: its voucher page, accepting or declining the offer,
+arranging a ride — for the passenger, and for an operator acting for them.
 
-Every call takes a verified passenger :class:`~nexa_core.auth.Principal` (a token scoped
-to one case; the tenant comes from it) and a sub-case URN; a sub-case of another case or
-tenant is reported as not found, and operator principals are refused. Reads (the page,
-the voucher, the card reveal link, ride status) come only from the snapshot store;
+Passenger calls take a verified passenger :class:`~nexa_core.auth.Principal` (a token
+scoped to one case; the tenant comes from it) and a sub-case URN; a sub-case of another
+case or tenant is reported as not found, and operator principals are refused. Reads (the
+page, the voucher, the card reveal link, ride status) come only from the snapshot store;
 writes (accept, decline, request transport) go through the operational store and then
-rewrite the passenger document.
+rewrite the passenger document. The same actions at tenant level (:func:`voucher_of`,
+:func:`arrange_transport`) serve the operator commands (``nexa care voucher``,
+``nexa care dispatch``), so the passenger page and the operator see one implementation.
 """
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 
 from nexa_core.auth import Principal, PrincipalKind, requires_passenger
 from nexa_core.care.context import CareDeps, CareInstructions, RenderedMessage, audit_entry
@@ -28,6 +31,7 @@ from nexa_core.model import (
     ReservationStatus,
     SubCase,
     SubCaseStatus,
+    TransferDirection,
     TransferStatus,
 )
 from nexa_core.model.audit import Actor
@@ -37,12 +41,14 @@ from nexa_core.urn import Urn, without_status
 __all__ = [
     "CompensationHook",
     "accept_offer",
+    "arrange_transport",
     "card_reveal",
     "decline_offer",
     "passenger_document",
     "passenger_tenant",
     "request_transport",
     "transport_status",
+    "voucher_of",
     "voucher_page",
 ]
 
@@ -100,18 +106,30 @@ async def passenger_document(
     return doc
 
 
+async def voucher_of(
+    deps: CareDeps, tenant: TenantContext, sub_case_urn: Urn, *, language: str | None = None
+) -> tuple[PassengerDocument, RenderedMessage]:
+    """The published voucher of a sub-case rendered as HTML and text (QR PNG attached), in
+    ``language`` when templates exist, else the lead's language, else English. Reads the
+    passenger document only."""
+    doc = await read_document(deps, tenant, sub_case_urn)
+    if doc.voucher is None:
+        raise ConflictError(
+            f"{sub_case_urn} has no voucher yet ({doc.status})", urn=str(sub_case_urn)
+        )
+    renderer = deps.need_renderer()
+    lang = choose_language(language, doc.language, renderer.languages(tenant.airline_urn.id))
+    return doc, renderer.render_voucher(doc.voucher, lang)
+
+
 @requires_passenger()
 async def voucher_page(
     deps: CareDeps, sub_case_urn: Urn, *, principal: Principal, language: str | None = None
 ) -> RenderedMessage:
-    """The voucher as HTML and text (with the QR PNG), in ``language`` when templates
-    exist, else the lead's language, else English. Rendered from the document only."""
-    tenant, doc = await _document(deps, principal, sub_case_urn)
-    if doc.voucher is None:
-        raise ConflictError(f"{sub_case_urn} has no voucher yet", urn=str(sub_case_urn))
-    renderer = deps.need_renderer()
-    lang = choose_language(language, doc.language, renderer.languages(tenant.airline_urn.id))
-    return renderer.render_voucher(doc.voucher, lang)
+    """The passenger's voucher (see :func:`voucher_of`)."""
+    tenant, _ = await _document(deps, principal, sub_case_urn)
+    _, rendered = await voucher_of(deps, tenant, sub_case_urn, language=language)
+    return rendered
 
 
 @requires_passenger()
@@ -183,6 +201,51 @@ async def decline_offer(
     return await deps.store.sub_cases.get(tenant, sub.urn)
 
 
+async def arrange_transport(
+    deps: CareDeps,
+    tenant: TenantContext,
+    sub: SubCase,
+    instructions: CareInstructions,
+    *,
+    mode: DispatchMode,
+    vendor: str | None = None,
+    directions: Sequence[TransferDirection] = tuple(TransferDirection),
+    note: str | None = None,
+) -> TransportOutcome:
+    """Dispatch a booked sub-case's rides, tell the lead and rewrite their page.
+
+    ``mode`` is how the ride was asked for: ON_DEMAND (the passenger) or MANUAL (an
+    operator, who names the ``vendor`` and may leave a ``note`` for the driver). Refused
+    before the hotel is confirmed.
+    """
+    if sub.status not in (SubCaseStatus.OFFER_READY, SubCaseStatus.RESOLVED) or (
+        sub.reservation_urn is None
+    ):
+        raise ConflictError(
+            f"transport can be arranged once the hotel is booked (sub-case is {sub.status.value})",
+            urn=str(sub.urn),
+        )
+    reservation = await deps.store.reservations.get(tenant, sub.reservation_urn)
+    if reservation.status is not ReservationStatus.CONFIRMED:
+        raise ConflictError(f"{reservation.urn} is not confirmed", urn=str(reservation.urn))
+    outcome = await dispatch_transport(
+        deps,
+        tenant,
+        sub,
+        reservation,
+        instructions,
+        mode=mode,
+        directions=directions,
+        vendor=vendor,
+        note=note,
+    )
+    for t in outcome.transfers:
+        if t.status is TransferStatus.DISPATCHED and t.mode is mode:
+            await announce_transfer(deps, tenant, sub, t, airport_language=instructions.language)
+    await refresh_document(deps, tenant, sub.urn, transport_mode=instructions.transport)
+    return outcome
+
+
 @requires_passenger()
 async def request_transport(
     deps: CareDeps,
@@ -205,21 +268,4 @@ async def request_transport(
             urn=str(sub.urn),
             mode=instructions.transport.value,
         )
-    if sub.status not in (SubCaseStatus.OFFER_READY, SubCaseStatus.RESOLVED) or (
-        sub.reservation_urn is None
-    ):
-        raise ConflictError(
-            f"transport can be requested once the hotel is booked (sub-case is {sub.status.value})",
-            urn=str(sub.urn),
-        )
-    reservation = await deps.store.reservations.get(tenant, sub.reservation_urn)
-    if reservation.status is not ReservationStatus.CONFIRMED:
-        raise ConflictError(f"{reservation.urn} is not confirmed", urn=str(reservation.urn))
-    outcome = await dispatch_transport(
-        deps, tenant, sub, reservation, instructions, mode=DispatchMode.ON_DEMAND
-    )
-    for t in outcome.transfers:
-        if t.status is TransferStatus.DISPATCHED and t.mode is DispatchMode.ON_DEMAND:
-            await announce_transfer(deps, tenant, sub, t, airport_language=instructions.language)
-    await refresh_document(deps, tenant, sub.urn, transport_mode=instructions.transport)
-    return outcome
+    return await arrange_transport(deps, tenant, sub, instructions, mode=DispatchMode.ON_DEMAND)
