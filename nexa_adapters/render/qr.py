@@ -22,7 +22,8 @@ __all__ = ["qr_png"]
 
 _MASK = 2
 _PNG = b"\x89PNG\r\n\x1a\n"
-_INVERT = bytes.maketrans(b"01", b"10")
+#: module value (0 light, 1 dark) → a placeholder byte; PNG greyscale 0 is black
+_MARK = bytes.maketrans(b"\x00\x01", b"LD")
 
 
 def _chunk(kind: bytes, data: bytes) -> bytes:
@@ -34,18 +35,19 @@ def qr_png(payload: str, *, scale: int = 4, border: int = 4) -> bytes:
     code = segno.make(payload, error="m", micro=False, boost_error=False, mask=_MASK)
     matrix = code.matrix
     size = (len(matrix) + 2 * border) * scale
-    pad = "0" * (border * scale)
-    tail = "0" * ((-size) % 8)
-    blank = b"\x00" + int(("0" * size + tail).encode().translate(_INVERT), 2).to_bytes(
-        (size + len(tail)) // 8, "big"
-    )
+    tail = b"1" * ((-size) % 8)  # pad each row to whole bytes (white)
+    width = (size + len(tail)) // 8
+    light, dark = b"1" * scale, b"0" * scale
+    margin = b"1" * (border * scale)
+
+    def row(bits: bytes) -> bytes:
+        return b"\x00" + int(bits, 2).to_bytes(width, "big")  # filter byte 0 (none)
+
+    blank = row(b"1" * size + tail)
     rows = [blank] * (border * scale)
     for line in matrix:
-        bits = pad + "".join(("1" if v & 1 else "0") * scale for v in line) + pad + tail
-        row = b"\x00" + int(bits.encode().translate(_INVERT), 2).to_bytes(
-            (size + len(tail)) // 8, "big"
-        )  # PNG greyscale: 0 is black, so dark modules are 0 bits
-        rows.extend([row] * scale)
+        bits = bytes(line).translate(_MARK).replace(b"L", light).replace(b"D", dark)
+        rows.extend([row(margin + bits + margin + tail)] * scale)
     rows.extend([blank] * (border * scale))
     header = struct.pack(">IIBBBBB", size, size, 1, 0, 0, 0, 0)  # 1-bit greyscale
     return (

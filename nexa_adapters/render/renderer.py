@@ -77,20 +77,27 @@ class JinjaRenderer:
             trim_blocks=True,
             lstrip_blocks=True,
             keep_trailing_newline=True,
+            auto_reload=False,  # package data: compiled once, never re-checked per render
         )
         self.env.filters["local"] = format_local
         self.env.filters["money"] = format_money
+        self._languages: dict[str, frozenset[str]] = {}
+        self._label_modules: dict[tuple[str, str], Any] = {}
 
     # ------------------------------------------------------------------ lookup
 
     def languages(self, airline_code: str) -> frozenset[str]:
         """Locales with a ``labels.j2`` for the airline or the shared set."""
+        known = self._languages.get(airline_code)
+        if known is not None:
+            return known
         out = set()
         for name in self.env.list_templates(filter_func=lambda n: n.endswith("/labels.j2")):
             owner, lang, _ = name.split("/", 2)
             if owner in (airline_code, DEFAULT_AIRLINE):
                 out.add(lang)
-        return frozenset(out)
+        self._languages[airline_code] = frozenset(out)
+        return self._languages[airline_code]
 
     def _template(self, airline: str, name: str) -> jinja2.Template:
         return self.env.select_template([f"{airline}/{name}", f"{DEFAULT_AIRLINE}/{name}"])
@@ -101,7 +108,14 @@ class JinjaRenderer:
                 f"no templates for language {language!r} (airline {airline})",
                 language=language,
             )
-        return self._template(airline, f"{language}/labels.j2").make_module({"locale": language})
+        key = (airline, language)
+        module = self._label_modules.get(key)
+        if module is None:  # the strings of one language: built once
+            module = self._template(airline, f"{language}/labels.j2").make_module(
+                {"locale": language}
+            )
+            self._label_modules[key] = module
+        return module
 
     # ------------------------------------------------------------------ rendering
 
