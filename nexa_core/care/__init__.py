@@ -18,6 +18,7 @@ from nexa_core.care.context import (
     audit_entry,
     care_for,
     domain_event,
+    on_case_timeline,
     open_review,
 )
 from nexa_core.care.document import (
@@ -234,6 +235,7 @@ __all__ = [
     "meal_windows",
     "message_data",
     "notification_urn",
+    "on_case_timeline",
     "open_review",
     "passenger_channels",
     "passenger_document",

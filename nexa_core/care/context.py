@@ -68,6 +68,7 @@ __all__ = [
     "audit_entry",
     "care_for",
     "domain_event",
+    "on_case_timeline",
     "open_review",
 ]
 
@@ -386,6 +387,17 @@ def domain_event(
         data=dict(data or {}),
         key=key,
     )
+
+
+async def on_case_timeline(
+    store: OperationalStore, tenant: TenantContext, case_urn: Urn
+) -> TenantContext:
+    """``tenant`` under the case's correlation URN, so what a webhook changes shows on the
+    case's timeline (``nexa case show``)."""
+    if tenant.correlation_urn is not None:
+        return tenant
+    case = await store.cases.get(tenant, case_urn)
+    return tenant.with_correlation(case.correlation_urn) if case.correlation_urn else tenant
 
 
 async def open_review(

@@ -21,7 +21,13 @@ from zoneinfo import ZoneInfo
 
 import attrs
 
-from nexa_core.care.context import CareDeps, CareInstructions, audit_entry, domain_event
+from nexa_core.care.context import (
+    CareDeps,
+    CareInstructions,
+    audit_entry,
+    domain_event,
+    on_case_timeline,
+)
 from nexa_core.care.document import refresh_document
 from nexa_core.errors import (
     ConcurrencyError,
@@ -692,6 +698,7 @@ async def record_card_event(deps: CareDeps, tenant: TenantContext, event: CardEv
     """
     store = deps.store
     card = await store.cards.get(tenant, event.card_urn)  # another tenant's: NotFoundError
+    tenant = await on_case_timeline(store, tenant, card.case_urn)
     if event.kind is CardEventKind.LOAD:
         raise InvalidInputError("loads are the card's own drops, not webhooks", field="kind")
     key = idempotency_key("webhook", event.event_urn)

@@ -22,7 +22,13 @@ from typing import Any
 
 import attrs
 
-from nexa_core.care.context import CareDeps, RenderedMessage, audit_entry, open_review
+from nexa_core.care.context import (
+    CareDeps,
+    RenderedMessage,
+    audit_entry,
+    on_case_timeline,
+    open_review,
+)
 from nexa_core.care.document import CareRecords, care_records
 from nexa_core.care.voucher import VoucherContent
 from nexa_core.errors import (
@@ -872,6 +878,7 @@ async def handle_delivery_receipt(
     if not found:
         raise NotFoundError(f"no notification with key {dedup_key}", key=dedup_key)
     record = found[0]
+    tenant = await on_case_timeline(store, tenant, record.case_urn)
     key = idempotency_key("webhook", event_urn)
     if await store.idempotency.lookup(tenant, "webhook", key) is not None:
         return ReceiptOutcome(record, False)

@@ -26,6 +26,7 @@ from nexa_core.care.context import (
     TransportVendor,
     audit_entry,
     domain_event,
+    on_case_timeline,
     open_review,
 )
 from nexa_core.care.document import refresh_document
@@ -806,9 +807,7 @@ async def handle_transfer_update(
     """
     store = deps.store
     current = await store.transfers.get(tenant, transfer_urn)
-    case = await store.cases.get(tenant, current.case_urn)
-    if case.correlation_urn is not None:  # on the case's timeline
-        tenant = tenant.with_correlation(case.correlation_urn)
+    tenant = await on_case_timeline(store, tenant, current.case_urn)
     if current.vendor != vendor:
         raise WebhookVerificationError(
             f"{vendor} webhook names {transfer_urn}, which {current.vendor or 'no vendor'} drives",

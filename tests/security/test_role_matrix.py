@@ -59,6 +59,7 @@ PURE_HELPERS: frozenset[str] = frozenset(
 SYSTEM_STEPS: frozenset[str] = frozenset(
     f"nexa_core.care.{name}"
     for name in (
+        "context.on_case_timeline",
         "context.open_review",
         "document.care_records",
         "document.publish_document",
