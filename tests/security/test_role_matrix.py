@@ -79,6 +79,8 @@ SYSTEM_STEPS: frozenset[str] = frozenset(
         "notifications.deliver_voucher",
         "notifications.handle_delivery_receipt",
         "notifications.resend_notification",
+        "passenger.arrange_transport",
+        "passenger.voucher_of",
         "transport.cancel_sub_case_transport",
         "transport.cancel_transfer",
         "transport.dispatch_transport",
