@@ -475,7 +475,7 @@ async def issue_meal_card(
             key,
         )
         issued = await deps.call(payments.name, "card", lambda: payments.issue_card(request))
-        card = IssuedCard(
+        fresh = IssuedCard(
             urn=urn,
             airline_urn=tenant.airline_urn,
             case_urn=without_status(sub_case.case_urn),
@@ -493,6 +493,11 @@ async def issue_meal_card(
                 for load in plan.loads
             ),
         )
+        # the drops due now are loaded before the card is recorded: one commit for both
+        now = deps.clock.now()
+        due = [d for d in fresh.drops if d.due_at <= now]
+        await _load_at_partner(deps, tenant, fresh, due)
+        card, newly = _mark_loaded(fresh, {d.key for d in due}, now)
         try:
             async with deps.store.transaction() as tx:
                 card = await tx.cards.add(tenant, card)
@@ -523,22 +528,19 @@ async def issue_meal_card(
                         key=key,
                     ),
                 )
+                await _record_loads(deps, tx, tenant, card, newly)
+            return card
         except DuplicateError:  # a concurrent run recorded the same card first
             card = await deps.store.cards.get(tenant, urn)
     return await load_due(deps, tenant, card)
 
 
-async def load_due(
-    deps: CareDeps, tenant: TenantContext, card: IssuedCard, *, now: datetime | None = None
-) -> IssuedCard:
-    """Load every drop of ``card`` due by ``now`` (each once, by its key); one commit."""
+async def _load_at_partner(
+    deps: CareDeps, tenant: TenantContext, card: IssuedCard, due: Sequence[CardDrop]
+) -> None:
+    """One partner load per drop, each under the drop's own key (replays are no-ops)."""
     payments = deps.payments
-    if payments is None:
-        raise ConfigurationError("loading meal cards needs a payment provider")
-    now = now or deps.clock.now()
-    due = [d for d in card.drops if d.loaded_at is None and d.due_at <= now]
-    if not due or card.status is CardStatus.CANCELLED:
-        return card
+    assert payments is not None
     ref = CardIssued(card.urn, card.vendor_ref or "")
     for drop in due:
         await deps.call(
@@ -548,55 +550,84 @@ async def load_due(
                 payments.load, tenant.airline_urn, ref, drop.amount, idempotency_key=drop.key
             ),
         )
+
+
+def _mark_loaded(
+    card: IssuedCard, keys: set[str], now: datetime
+) -> tuple[IssuedCard, list[CardDrop]]:
+    """The card with the drops of ``keys`` marked loaded (and its total), and those drops."""
+    drops = tuple(
+        attrs.evolve(d, loaded_at=now) if d.key in keys and d.loaded_at is None else d
+        for d in card.drops
+    )
+    newly = [d for d, old in zip(drops, card.drops, strict=True) if d is not old]
+    loaded = card.loaded
+    for d in newly:
+        loaded = loaded + d.amount
+    status = CardStatus.ACTIVE if newly else card.status
+    return attrs.evolve(card, drops=drops, loaded=loaded, status=status), newly
+
+
+async def _record_loads(
+    deps: CareDeps,
+    tx: OperationalStore,
+    tenant: TenantContext,
+    card: IssuedCard,
+    newly: Sequence[CardDrop],
+) -> None:
+    for d in newly:
+        await tx.audit.append(
+            tenant,
+            audit_entry(
+                deps,
+                tenant,
+                "card.loaded",
+                card.urn,
+                f"{d.label} drop",
+                {},
+                {
+                    "amount": str(d.amount.amount),
+                    "currency": d.amount.currency,
+                    "label": d.label,
+                    "due": d.due_at.isoformat(),
+                    "key": d.key,
+                },
+            ),
+        )
+        await tx.outbox.append(
+            tenant,
+            domain_event(
+                deps,
+                tenant,
+                "wallet.card-loaded",
+                card.urn,
+                {"label": d.label, "amount": str(d.amount)},
+                key=d.key,
+            ),
+        )
+
+
+async def load_due(
+    deps: CareDeps, tenant: TenantContext, card: IssuedCard, *, now: datetime | None = None
+) -> IssuedCard:
+    """Load every drop of ``card`` due by ``now`` (each once, by its key); one commit."""
+    if deps.payments is None:
+        raise ConfigurationError("loading meal cards needs a payment provider")
+    now = now or deps.clock.now()
+    due = [d for d in card.drops if d.loaded_at is None and d.due_at <= now]
+    if not due or card.status is CardStatus.CANCELLED:
+        return card
+    await _load_at_partner(deps, tenant, card, due)
     keys = {d.key for d in due}
     for _ in range(3):  # a concurrent load or webhook may have moved the card meanwhile
-        drops = tuple(
-            attrs.evolve(d, loaded_at=now) if d.key in keys and d.loaded_at is None else d
-            for d in card.drops
-        )
-        newly = [d for d, old in zip(drops, card.drops, strict=True) if d is not old]
+        updated, newly = _mark_loaded(card, keys, now)
         if not newly:
             return card
-        loaded = card.loaded
-        for d in newly:
-            loaded = loaded + d.amount
         try:
             async with deps.store.transaction() as tx:
-                updated: IssuedCard = await tx.cards.update(
-                    tenant,
-                    attrs.evolve(card, drops=drops, loaded=loaded, status=CardStatus.ACTIVE),
-                )
-                for d in newly:
-                    await tx.audit.append(
-                        tenant,
-                        audit_entry(
-                            deps,
-                            tenant,
-                            "card.loaded",
-                            card.urn,
-                            f"{d.label} drop",
-                            {},
-                            {
-                                "amount": str(d.amount.amount),
-                                "currency": d.amount.currency,
-                                "label": d.label,
-                                "due": d.due_at.isoformat(),
-                                "key": d.key,
-                            },
-                        ),
-                    )
-                    await tx.outbox.append(
-                        tenant,
-                        domain_event(
-                            deps,
-                            tenant,
-                            "wallet.card-loaded",
-                            card.urn,
-                            {"label": d.label, "amount": str(d.amount)},
-                            key=d.key,
-                        ),
-                    )
-            return updated
+                stored: IssuedCard = await tx.cards.update(tenant, updated)
+                await _record_loads(deps, tx, tenant, stored, newly)
+            return stored
         except ConcurrencyError:
             card = await deps.store.cards.get(tenant, card.urn)
     raise ConcurrencyError(
