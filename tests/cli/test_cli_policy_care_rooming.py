@@ -166,7 +166,8 @@ def test_care_overnight_and_uncontrollable_options() -> None:
 
 def test_care_human_output_cites_rules() -> None:
     result = runner.invoke(
-        app, ["care", "owed", "--from", "YYZ", "--to", "YVR", "--delay", "150", "--regulation", "APPR"]
+        app,
+        ["care", "owed", "--from", "YYZ", "--to", "YVR", "--delay", "150", "--regulation", "APPR"],
     )
     assert result.exit_code == 0
     assert "owed     meals, communication" in result.stdout and "s. 14(1)(a), (b)" in result.stdout
