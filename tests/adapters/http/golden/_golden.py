@@ -1,0 +1,36 @@
+"""Fixtures of the vendors' published material (see each vendor's ``SOURCE.md``)."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import jsonschema
+
+HERE = Path(__file__).parent
+
+
+def load(vendor: str, name: str) -> Any:
+    """A stored fact (JSON) of ``vendor``."""
+    return json.loads((HERE / vendor / name).read_text(encoding="utf-8"))
+
+
+def raw(vendor: str, name: str) -> bytes:
+    """A stored fact as the exact bytes (signed payloads)."""
+    return (HERE / vendor / name).read_bytes()
+
+
+def validate(vendor: str, schema: str, instance: Any) -> None:
+    """Raise :class:`jsonschema.ValidationError` unless ``instance`` fits the schema."""
+    doc = load(vendor, schema)
+    cls = jsonschema.validators.validator_for(doc, default=jsonschema.Draft202012Validator)
+    cls.check_schema(doc)
+    cls(doc, format_checker=cls.FORMAT_CHECKER).validate(instance)
+
+
+def errors(vendor: str, schema: str, instance: Any) -> list[str]:
+    """The schema violations of ``instance`` (empty: valid)."""
+    doc = load(vendor, schema)
+    cls = jsonschema.validators.validator_for(doc, default=jsonschema.Draft202012Validator)
+    return [e.message for e in cls(doc, format_checker=cls.FORMAT_CHECKER).iter_errors(instance)]
