@@ -21,16 +21,23 @@ def raw(vendor: str, name: str) -> bytes:
     return (HERE / vendor / name).read_bytes()
 
 
-def validate(vendor: str, schema: str, instance: Any) -> None:
-    """Raise :class:`jsonschema.ValidationError` unless ``instance`` fits the schema."""
-    doc = load(vendor, schema)
+def _validator(vendor: str, schema: str) -> Any:
+    """``file.json`` (a schema) or ``file.json#Name`` (a named schema inside the file)."""
+    name, _, part = schema.partition("#")
+    doc = load(vendor, name)
+    if part:
+        where = "components/schemas" if "components" in doc else "definitions"
+        doc = {**doc, "$ref": f"#/{where}/{part}"}
     cls = jsonschema.validators.validator_for(doc, default=jsonschema.Draft202012Validator)
     cls.check_schema(doc)
-    cls(doc, format_checker=cls.FORMAT_CHECKER).validate(instance)
+    return cls(doc, format_checker=cls.FORMAT_CHECKER)
+
+
+def validate(vendor: str, schema: str, instance: Any) -> None:
+    """Raise :class:`jsonschema.ValidationError` unless ``instance`` fits the schema."""
+    _validator(vendor, schema).validate(instance)
 
 
 def errors(vendor: str, schema: str, instance: Any) -> list[str]:
     """The schema violations of ``instance`` (empty: valid)."""
-    doc = load(vendor, schema)
-    cls = jsonschema.validators.validator_for(doc, default=jsonschema.Draft202012Validator)
-    return [e.message for e in cls(doc, format_checker=cls.FORMAT_CHECKER).iter_errors(instance)]
+    return [e.message for e in _validator(vendor, schema).iter_errors(instance)]
