@@ -14,7 +14,7 @@ import pytest
 import respx
 
 from nexa_adapters.http.sendgrid import SendGridEmail
-from nexa_adapters.http.twilio import TwilioSMS, compute_signature
+from nexa_adapters.http.twilio import TwilioSMS
 from nexa_core.errors import (
     InvalidInputError,
     MalformedResponseError,
@@ -23,9 +23,8 @@ from nexa_core.errors import (
     ProviderTimeoutError,
     ProviderUnavailableError,
     RateLimitedError,
-    WebhookVerificationError,
 )
-from nexa_core.model import Channel, NotificationStatus
+from nexa_core.model import Channel
 from nexa_core.testing.providers import LAN, NotificationProviderContract, sample_message
 from tests.adapters.http.conftest import adapter_options
 
@@ -245,24 +244,3 @@ async def test_twilio_malformed_answers_and_timeouts(twilio: Any) -> None:
     route.side_effect = httpx.ConnectTimeout("slow")
     with pytest.raises(ProviderTimeoutError):
         await adapter.send(sample_message(Channel.SMS, "k-slow"))
-
-
-@pytest.mark.anyio
-async def test_twilio_status_callbacks_are_validated_before_use() -> None:
-    adapter = TwilioSMS(**adapter_options(TW_ENV))
-    url = "https://nexa.example/hooks/twilio?tenant=LAN"
-    params = {
-        "MessageSid": "SM" + "a" * 32,
-        "MessageStatus": "delivered",
-        "AccountSid": ACCOUNT,
-        "To": "+56911112222",
-    }
-    sig = compute_signature("tw-token", url, params)
-    sid, status = await adapter.verify_status_callback(LAN, url, params, sig)
-    assert status is NotificationStatus.DELIVERED and sid.startswith("SM")
-    with pytest.raises(WebhookVerificationError):
-        await adapter.verify_status_callback(LAN, url, {**params, "MessageStatus": "failed"}, sig)
-    with pytest.raises(WebhookVerificationError):
-        await adapter.verify_status_callback(
-            LAN, url, params, compute_signature("other", url, params)
-        )

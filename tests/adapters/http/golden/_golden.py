@@ -21,10 +21,24 @@ def raw(vendor: str, name: str) -> bytes:
     return (HERE / vendor / name).read_bytes()
 
 
+def _nullable(node: Any) -> Any:
+    """OpenAPI 3.0 ``nullable: true`` as JSON Schema (the type also admits ``null``)."""
+    if isinstance(node, list):
+        return [_nullable(n) for n in node]
+    if not isinstance(node, dict):
+        return node
+    out = {k: _nullable(v) for k, v in node.items() if k != "nullable"}
+    if node.get("nullable") is True and isinstance(node.get("type"), str):
+        out["type"] = [node["type"], "null"]
+        if "enum" in out:
+            out["enum"] = [*out["enum"], None]
+    return out
+
+
 def _validator(vendor: str, schema: str) -> Any:
     """``file.json`` (a schema) or ``file.json#Name`` (a named schema inside the file)."""
     name, _, part = schema.partition("#")
-    doc = load(vendor, name)
+    doc = _nullable(load(vendor, name))
     if part:
         where = "components/schemas" if "components" in doc else "definitions"
         doc = {**doc, "$ref": f"#/{where}/{part}"}
