@@ -11,11 +11,13 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 import attrs
 
+from nexa_adapters.documents.safe_json import LIMITS, load_json
 from nexa_adapters.webhooks import TOLERANCE
-from nexa_core.errors import WebhookVerificationError
+from nexa_core.errors import InvalidInputError, WebhookVerificationError
 from nexa_core.model import NotificationStatus
 
 __all__ = [
@@ -23,6 +25,7 @@ __all__ = [
     "DeliveryReceipt",
     "check_body_size",
     "check_fresh",
+    "decode_json",
     "header",
 ]
 
@@ -38,6 +41,18 @@ def check_body_size(body: bytes, vendor: str, *, max_bytes: int = MAX_BODY_BYTES
             vendor=vendor,
             bytes=len(body),
         )
+
+
+def decode_json(body: bytes, vendor: str, *, max_bytes: int = MAX_BODY_BYTES) -> Any:
+    """A verified body decoded with the safe loader (depth, NaN, duplicate keys, hidden
+    characters); anything it refuses is a :class:`WebhookVerificationError`."""
+    limits = attrs.evolve(LIMITS["webhook"], max_bytes=max_bytes)
+    try:
+        return load_json(body, limits=limits, what=f"{vendor} webhook")
+    except InvalidInputError as exc:
+        raise WebhookVerificationError(
+            f"{vendor} webhook body is malformed: {exc.message}", vendor=vendor
+        ) from None
 
 
 def header(headers: Mapping[str, str], name: str) -> str | None:

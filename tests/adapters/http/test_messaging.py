@@ -125,11 +125,11 @@ async def test_sendgrid_payload_follows_v3_mail_send(sendgrid: Any) -> None:
     result = await SendGridEmail(**adapter_options(SG_ENV)).send(msg)
     body = fake.sent[0]
     assert result.provider_message_id == "W8nFxk2uQ1mZ0Ld1"
-    assert body["personalizations"] == [{"to": [{"email": "ana.perez@example.com"}]}]
+    assert body["personalizations"][0]["to"] == [{"email": "ana.perez@example.com"}]
     assert body["from"] == {"email": "care@lan.example", "name": "LAN Care"}
     assert [c["type"] for c in body["content"]] == ["text/plain", "text/html"]
     assert body["attachments"][0]["content"] == base64.b64encode(b"%PDF-1").decode()
-    assert body["custom_args"] == {"nexa_dedup_key": "notification:k-1"}
+    assert body["personalizations"][0]["custom_args"] == {"nexa_dedup_key": "notification:k-1"}
 
 
 @pytest.mark.anyio
