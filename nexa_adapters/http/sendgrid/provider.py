@@ -92,7 +92,9 @@ class SendGridEmail(HttpAdapter):
         message_id = response.headers.get("X-Message-Id")
         if not message_id:
             raise MalformedResponseError(
-                "sendgrid mail.send: 202 without X-Message-Id", vendor=self.vendor
+                "sendgrid mail.send: 202 without X-Message-Id",
+                vendor=self.vendor,
+                fields="X-Message-Id",
             )
         if message.dedup_key:
             await self.replays.put(tenant, "sendgrid.send", message.dedup_key, {"id": message_id})
