@@ -51,7 +51,6 @@ from nexa_core.urn import Urn
 
 __all__ = [
     "SANDBOX_WEBHOOK_SECRET",
-    "DeliveryReceipt",
     "FaultInjector",
     "SandboxBooking",
     "SandboxHotels",
@@ -124,16 +123,6 @@ def sandbox_webhook(
     if not isinstance(data.get("id"), str) or not data["id"]:
         raise WebhookVerificationError("sandbox webhook has no event id")
     return data
-
-
-@attrs.frozen
-class DeliveryReceipt:
-    """A verified delivery receipt: which message (dedup key), what happened, why."""
-
-    dedup_key: str
-    status: NotificationStatus
-    event_id: str
-    reason: str = ""
 
 
 def _ref(*parts: str) -> str:
@@ -388,18 +377,26 @@ class SandboxMessages:
         self.sent: dict[str, OutboundMessage] = {}
         self.attempts = 0
 
-    async def verify_receipt(
-        self, tenant: Urn, body: bytes, headers: Mapping[str, str]
-    ) -> DeliveryReceipt:
+    async def verify_receipt(self, tenant: Urn, body: bytes, headers: Mapping[str, str]) -> Any:
         """A signed ``{"type": "message.status", "id", "dedup_key", "status"[, "reason"]}``
         delivery receipt (DELIVERED, BOUNCED or FAILED)."""
+        from nexa_adapters.http._inbound import DeliveryReceipt
+
         data = sandbox_webhook(body, headers, "message.status")
         try:
             status = NotificationStatus(str(data["status"]).upper())
             key = str(data["dedup_key"])
         except (KeyError, ValueError):
             raise WebhookVerificationError("sandbox receipt is malformed") from None
-        return DeliveryReceipt(key, status, data["id"], str(data.get("reason", ""))[:200])
+        return DeliveryReceipt(
+            self.name,
+            data["id"],
+            None,
+            key,
+            status,
+            "message.status",
+            str(data.get("reason", ""))[:200],
+        )
 
     async def send(self, message: OutboundMessage) -> SendResult:
         """Record the message once per dedup key."""

@@ -582,23 +582,41 @@ def webhook(
 ) -> None:
     """Feed a signed partner webhook (ride state, delivery receipt, card transaction).
 
-    The signature is checked first: a bad one (exit 1), or a webhook for an unknown
-    record or another tenant's (exit 3), changes nothing; a redelivery is a no-op.
+    The partner's own verifier checks the signature first: a bad one (exit 1, audited as
+    ``webhook.rejected``), or a webhook for an unknown record or another tenant's (exit 3),
+    changes nothing; a redelivery is a no-op. Twilio signs the callback URL: use
+    ``nexa webhooks receive twilio --url …`` for its callbacks.
     """
-    from nexa_adapters.inbound import receive_care_webhook
+    from nexa_adapters.receipts import ReceiptDesk
 
     tenant = tenant_for(airline)
     headers = _headers(header)
     raw = body.read_bytes()
 
     async def act(nexa: Any, deps: Any) -> dict[str, Any]:
-        return await receive_care_webhook(nexa, deps, tenant, vendor, raw, headers)
+        desk = ReceiptDesk(
+            store=nexa.store,
+            clock=nexa.clock,
+            ids=nexa.ids,
+            notifications=nexa.notifications,
+            transport=nexa.transport,
+            payments=nexa.payments,
+            deps=deps,
+        )
+        outcome = await desk.receive(
+            tenant.airline_urn, vendor.strip().lower(), headers, raw, strict=True
+        )
+        return outcome.to_dict()
 
-    emit(
-        _run_care(store_url, config, act),
-        as_json=as_json,
-        human=lambda d: f"{d['kind']} {d['subject']}: {d['outcome']}",
-    )
+    def human(d: dict[str, Any]) -> str:
+        lines = d.get("details") or []
+        head = (
+            f"{d['vendor']}: {d['events']} event(s), {d['applied']} applied, "
+            f"{d['acknowledged']} acknowledged"
+        )
+        return "\n".join([head, *(f"  {line}" for line in lines)])
+
+    emit(_run_care(store_url, config, act), as_json=as_json, human=human)
 
 
 # --------------------------------------------------------------------------- registration

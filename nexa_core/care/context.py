@@ -396,7 +396,10 @@ async def on_case_timeline(
     case's timeline (``nexa case show``)."""
     if tenant.correlation_urn is not None:
         return tenant
-    case = await store.cases.get(tenant, case_urn)
+    try:
+        case = await store.cases.get(tenant, case_urn)
+    except NotFoundError:
+        return tenant  # a record whose case is gone: no timeline to join
     return tenant.with_correlation(case.correlation_urn) if case.correlation_urn else tenant
 
 

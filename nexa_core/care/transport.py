@@ -808,7 +808,7 @@ async def handle_transfer_update(
     store = deps.store
     current = await store.transfers.get(tenant, transfer_urn)
     tenant = await on_case_timeline(store, tenant, current.case_urn)
-    if current.vendor != vendor:
+    if current.vendor is not None and current.vendor != vendor:
         raise WebhookVerificationError(
             f"{vendor} webhook names {transfer_urn}, which {current.vendor or 'no vendor'} drives",
             vendor=vendor,

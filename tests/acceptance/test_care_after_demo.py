@@ -164,8 +164,12 @@ def test_the_same_signed_transfer_webhook_twice_moves_the_transfer_once(
     vendor = transfer["vendor"]
     first = demo.json("care", "webhook", vendor, "--body", str(body), *headers)
     second = demo.json("care", "webhook", vendor, "--body", str(body), *headers)
-    assert (first["changed"], first["status"]) == (True, "IN_PROGRESS")
-    assert (second["changed"], second["status"]) == (False, "IN_PROGRESS")
+    assert (first["applied"], first["details"]) == (
+        1,
+        [f"{transfer['transfer']}: now IN_PROGRESS"],
+    )
+    assert (second["applied"], second["acknowledged"]) == (0, 1)
+    assert second["details"] == [f"{transfer['transfer']}: already applied (still IN_PROGRESS)"]
     moves = [
         e
         for e in demo.rows("SELECT doc FROM nexa_audit")
@@ -179,6 +183,10 @@ def test_the_same_signed_transfer_webhook_twice_moves_the_transfer_once(
     tampered.write_bytes(raw.replace(b"IN_PROGRESS", b"COMPLETED"))
     bad = demo.nexa("care", "webhook", vendor, "--body", str(tampered), *headers)
     assert bad.exit_code == 1 and "signature" in bad.output
+    rejected = [
+        e for e in demo.rows("SELECT doc FROM nexa_audit") if e["action"] == "webhook.rejected"
+    ]
+    assert rejected and "COMPLETED" not in json.dumps(rejected)  # audited, body never kept
     other = demo.nexa("care", "webhook", vendor, "--body", str(body), *headers, airline="TAM")
     assert other.exit_code == 3
     after = demo.json("care", "transfers", "--case", demo.case)
@@ -203,7 +211,8 @@ def test_a_bounced_email_receipt_sends_the_sms_fallback_once(demo: Demo, tmp_pat
         body = tmp_path / f"receipt-{i}.json"
         body.write_bytes(raw)
         out = demo.json("care", "webhook", "sandbox", "--body", str(body), *headers)
-        assert out["kind"] == "receipt" and out["status"] == "BOUNCED"
+        assert out["applied"] == 1 and "BOUNCED" in out["details"][0]
+        assert ("fallback SMS SENT" in out["details"][0]) is (i == 0)  # once
     after = [
         n
         for n in demo.json("care", "notifications", "--case", demo.case)
