@@ -33,17 +33,19 @@ operation may succeed (``retryable``)::
     │   │   └── CircuitOpenError          our breaker refuses calls for now
     │   └── PermanentProviderError        retrying the same call cannot help
     │       ├── ProviderRejectedError     the partner said no (sold out, card refused, …)
+    │       │   └── ProviderNotFoundError the partner does not know the resource (HTTP 404)
     │       ├── ProviderAuthError         credentials refused after one refresh
     │       └── MalformedResponseError    the partner's payload does not match its contract
     ├── StoreUnavailableError             the operational store is unreachable or busy (retryable)
     ├── WebhookVerificationError          signature, timestamp or payload rejected
+    ├── RenderError                       a message or QR code could not be built (retryable)
     ├── ConfigurationError                settings or wiring are wrong
     │   └── PluginError                   a plugin failed to load or registered a duplicate
     └── SagaError                         the workflow engine could not finish a saga
         └── CompensationFailedError       a compensation step failed permanently
 
 ``retryable`` defaults per class (``ConcurrencyError``, ``LockHeldError``,
-``StoreUnavailableError`` and every ``TransientProviderError`` are retryable) and may be overridden per instance.
+``StoreUnavailableError``, ``RenderError`` and every ``TransientProviderError`` are retryable) and may be overridden per instance.
 """
 
 from __future__ import annotations
@@ -78,10 +80,12 @@ __all__ = [
     "PolicyValidationError",
     "ProviderAuthError",
     "ProviderError",
+    "ProviderNotFoundError",
     "ProviderRejectedError",
     "ProviderTimeoutError",
     "ProviderUnavailableError",
     "RateLimitedError",
+    "RenderError",
     "SagaError",
     "StaleFencingTokenError",
     "StoreUnavailableError",
@@ -302,6 +306,13 @@ class ProviderRejectedError(PermanentProviderError):
     code = "nexa.provider_rejected"
 
 
+class ProviderNotFoundError(ProviderRejectedError):
+    """The partner does not know the resource (HTTP 404): a partner failure, never a record
+    missing from Nexa's own store (that is :class:`NotFoundError`)."""
+
+    code = "nexa.provider_not_found"
+
+
 class ProviderAuthError(PermanentProviderError):
     """The partner refused our credentials even after one refresh."""
 
@@ -327,6 +338,17 @@ class WebhookVerificationError(NexaError):
     """An inbound webhook failed signature, timestamp or payload checks."""
 
     code = "nexa.webhook_rejected"
+
+
+class RenderError(NexaError):
+    """A voucher, message or QR code could not be rendered; retried, then a review item.
+
+    A template error or an unbuildable QR payload is retried like a partner call; a care
+    step that keeps failing raises a NOTIFICATION review item instead of failing the
+    booking."""
+
+    retryable_default = True
+    code = "nexa.render"
 
 
 class ConfigurationError(NexaError):

@@ -1,8 +1,10 @@
 """Nexa's domain model: attrs aggregates and value objects (no I/O)."""
 
 from nexa_core.model.audit import Actor, AuditEntry, changed_fields
+from nexa_core.model.card_account import CardAccount, CardHold, CardLoad, card_account_urn
 from nexa_core.model.care import (
     TRANSFER_LIFECYCLE,
+    CardDrop,
     CardStatus,
     Channel,
     DispatchMode,
@@ -79,6 +81,10 @@ __all__ = [
     "AttemptedHotel",
     "AuditEntry",
     "BoardBasis",
+    "CardAccount",
+    "CardDrop",
+    "CardHold",
+    "CardLoad",
     "CardStatus",
     "Case",
     "CaseStatus",
@@ -125,5 +131,6 @@ __all__ = [
     "TransferDirection",
     "TransferStatus",
     "Vehicle",
+    "card_account_urn",
     "changed_fields",
 ]
