@@ -122,6 +122,11 @@ ENTITY_TYPES: Mapping[str, EntityType] = dict(
         _t("reservation", "Nexa-side or partner reservation.", "urn:reservation:r-8842"),
         _t("hold-attempt", "One soft-hold acquisition.", "urn:hold-attempt:h-a91"),
         _t("issued-card", "Virtual prepaid card per (case, group).", "urn:issued-card:ic-44b1"),
+        _t(
+            "card-account",
+            "A partner card's authorizer balance.",
+            "urn:card-account:crd-20gRqyp809SvDzXzhSeG2w6UiO5:vendor:pomelo",
+        ),
         _t("transfer", "Ground transport leg.", "urn:transfer:t-3301:vendor:uber"),
         _t("user", "Operator, admin or finance identity.", "urn:user:u-7"),
         _t(
@@ -293,11 +298,19 @@ def without_status(urn: Urn) -> Urn:
     return urn if urn.status is None else Urn(urn.entity, urn.id, urn.vendor, None)
 
 
+def _storable(trace: str) -> bool:
+    """Not all zeros, and no digit run the card-number guard of every store would refuse
+    (a random trace id holds a Luhn-valid 13–19 digit run about once in 550)."""
+    from nexa_core.pii import find_card_numbers
+
+    return trace != "0" * 32 and not find_card_numbers(trace)
+
+
 def new_correlation() -> Urn:
     """A fresh ``urn:correlation:`` with a random W3C trace id."""
     while True:
         trace = secrets.token_hex(16)
-        if trace != "0" * 32:
+        if _storable(trace):
             return Urn("correlation", trace)
 
 
@@ -306,7 +319,8 @@ def correlation_from_traceparent(header: str | None) -> Urn:
 
     A valid header keeps its trace id. An invalid one (wrong length or field count,
     upper-case hex, version ``ff``, all-zero trace or parent id) starts a new random
-    trace, as the W3C Trace Context rules prescribe for a receiver.
+    trace, as the W3C Trace Context rules prescribe for a receiver; so does a trace id
+    that looks like a card number (the stores would refuse every record carrying it).
     """
     if header is None:
         return new_correlation()
@@ -319,7 +333,7 @@ def correlation_from_traceparent(header: str | None) -> Urn:
         return new_correlation()
     if version == "00" and (len(fields) != 4 or len(value) != 55):
         return new_correlation()
-    if _HEX32.fullmatch(trace) is None or trace == "0" * 32:
+    if _HEX32.fullmatch(trace) is None or not _storable(trace):
         return new_correlation()
     if _HEX16.fullmatch(parent) is None or parent == "0" * 16:
         return new_correlation()
