@@ -18,8 +18,6 @@ from nexa_adapters.outbox import outbox_consumers
 from nexa_adapters.settings import Settings
 from nexa_core.ports import OutboxRecord
 from nexa_core.relay import RelayRunner, outbox_status
-from nexa_core.tracing import correlation_scope
-from nexa_core.urn import Urn
 from tests.service.flow import OPERATOR, _manifest, _policy
 
 
@@ -46,15 +44,9 @@ def _nexa(url: str) -> Any:
     return bootstrap(settings, provider_options={"engine_time_scale": 0.0})
 
 
-#: a fixed correlation: a random one is, about once in 600, a digit run the card-number
-#: guard refuses, and this test opens well over a hundred cases
-CORRELATION = Urn("correlation", "abcdef" * 5 + "ab")
-
-
 async def _open_cases(orch: Any, first: int, count: int) -> None:
-    with correlation_scope(CORRELATION):
-        for n in range(first, first + count):
-            await orch.open_case(_manifest(f"EV-{n}", groups=3), principal=OPERATOR)
+    for n in range(first, first + count):
+        await orch.open_case(_manifest(f"EV-{n}", groups=3), principal=OPERATOR)
 
 
 async def _until(check: Any, pause: float = 0.01) -> None:
