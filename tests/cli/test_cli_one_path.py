@@ -174,6 +174,11 @@ def test_a_second_operator_is_told_who_holds_the_lock_and_since_when(
     assert refused.exit_code == 4
     since = grant.acquired_at.strftime("%Y-%m-%d %H:%M:%SZ")
     assert refused.stderr.strip() == f"error: {sub_case} is locked by u-ana since {since}"
+    dispatch = env.run(
+        "care", "dispatch", sub_case, "--vendor", "sandbox", "--user", "u-bob", config=str(config)
+    )
+    assert dispatch.exit_code == 4
+    assert dispatch.stderr.strip() == f"error: {sub_case} is locked by u-ana since {since}"
 
     async def redis(action: str) -> None:
         coordination = RedisCoordination.from_url(f"{redis_url}?prefix={prefix}")
