@@ -18,22 +18,23 @@ with a coordination store each consumer's relay holds a lease (an entity lock on
 ``urn:relay:<consumer>``) so that among several workers exactly one delivers to it, and
 another takes over when that worker dies. :func:`outbox_status` reports each consumer's
 position and lag (``nexa outbox status``). Built-in consumers: :class:`SnapshotRefresh`
-(the passenger read side follows every sub-case change) and :class:`EventCounters`
+(the passenger document follows every sub-case change) and :class:`EventCounters`
 (``nexa_outbox_events_total{type,airline}``).
 """
 
 from __future__ import annotations
 
 import logging
-from collections.abc import Awaitable, Callable, Mapping, Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from datetime import datetime, timedelta
 from typing import Any, Protocol
 
 import anyio
 import attrs
 
+from nexa_core.care import CareDeps, refresh_document
 from nexa_core.errors import LockHeldError, NotFoundError
-from nexa_core.ports import EntityLocks, OperationalStore, Outbox, OutboxRecord, SnapshotStore
+from nexa_core.ports import EntityLocks, Outbox, OutboxRecord
 from nexa_core.tenancy import TenantContext
 from nexa_core.tracing import get_metrics
 from nexa_core.urn import Urn
@@ -220,15 +221,16 @@ class RelayRunner:
 
 class SnapshotRefresh:
     """The passenger read side follows the sub-case: after every event about a sub-case
-    its snapshot gets the sub-case's current status (and reservation), merged into the
-    document the saga published. Reads the current state, so a redelivered or late
-    event converges to the same document."""
+    its passenger document is rebuilt from the records (the care pipeline's
+    :func:`~nexa_core.care.refresh_document`) — also after changes made outside the
+    saga (an operator's decline, a review, a re-accommodation). It reads the current
+    state, so a redelivered or late event converges to the same document; a sub-case
+    that never reached an offer has no document and is left alone."""
 
     name = "snapshots"
 
-    def __init__(self, store: OperationalStore, snapshots: SnapshotStore) -> None:
-        self.store = store
-        self.snapshots = snapshots
+    def __init__(self, care: CareDeps) -> None:
+        self.care = care
         self.refreshed = 0
 
     async def handle(self, record: OutboxRecord) -> None:
@@ -237,24 +239,10 @@ class SnapshotRefresh:
             return
         tenant = TenantContext.system(event.airline_urn)
         try:
-            sub = await self.store.sub_cases.get(tenant, event.subject_urn.base)
-        except NotFoundError:  # erased or never committed: nothing to show
+            doc = await refresh_document(self.care, tenant, event.subject_urn.base)
+        except NotFoundError:  # erased, or never committed: nothing to show
             return
-        try:
-            current: Mapping[str, Any] = await self.snapshots.get(tenant, sub.urn.base)
-        except NotFoundError:
-            current = {}
-        document = {
-            **current,
-            "status": sub.status.value,
-            "case": str(sub.case_urn),
-            "group_id": sub.group.group_id,
-            "updated_at": (sub.updated_at or event.occurred_at).isoformat(),
-        }
-        if sub.reservation_urn is not None:
-            document["reservation"] = str(sub.reservation_urn)
-        if document != current:
-            await self.snapshots.put(tenant, sub.urn.base, document)
+        if doc is not None:
             self.refreshed += 1
 
 

@@ -13,7 +13,9 @@ __all__ = ["nexa_register_outbox_consumers"]
 def _snapshots(nexa: Any, **_: Any) -> SnapshotRefresh | None:
     if nexa.snapshots is None:
         return None
-    return SnapshotRefresh(nexa.store, nexa.snapshots)
+    from nexa_adapters.engine.wiring import care_deps
+
+    return SnapshotRefresh(care_deps(nexa))
 
 
 def _metrics(nexa: Any, **_: Any) -> EventCounters:
@@ -22,7 +24,7 @@ def _metrics(nexa: Any, **_: Any) -> EventCounters:
 
 @hookimpl
 def nexa_register_outbox_consumers(register: Register) -> None:
-    """``snapshots`` (the passenger read side follows sub-case changes) and ``metrics``
+    """``snapshots`` (the passenger document follows sub-case changes) and ``metrics``
     (``nexa_outbox_events_total``)."""
     register("snapshots", _snapshots)
     register("metrics", _metrics)

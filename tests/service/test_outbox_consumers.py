@@ -9,6 +9,7 @@ import pytest
 
 from nexa_adapters.bootstrap import bootstrap
 from nexa_adapters.engine import build_orchestrator
+from nexa_adapters.engine.wiring import care_deps
 from nexa_adapters.observability.metrics import InProcessMetrics
 from nexa_adapters.outbox import consumer_names, outbox_consumers, relay_runner
 from nexa_adapters.settings import Settings
@@ -44,18 +45,22 @@ async def test_the_passenger_snapshot_follows_the_sub_case_through_the_relay() -
         await orch.book_sub_cases(opened.case.urn, outcome.wave.urn, principal=OPERATOR),
         principal=OPERATOR,
     )
-    refresh = SnapshotRefresh(nexa.store, nexa.snapshots)
+    refresh = SnapshotRefresh(care_deps(nexa))
     runner = RelayRunner(nexa.store.outbox, [refresh])
     await runner.run_once()
     [sub] = await nexa.store.sub_cases.find(TENANT, case_urn=opened.case.urn)
     doc = await nexa.snapshots.get(TENANT, sub.urn)
-    assert doc["status"] == "OFFER_READY" and doc["hotel"]  # the saga's document, kept
-    assert doc["reservation"] == str(sub.reservation_urn)
-    await orch.decline(sub.urn, principal=OPERATOR)  # the passenger declines: rollback
+    assert doc["status"] == "OFFER_READY" and doc["voucher"]  # the saga's document
+    # an operator rolls the offer back outside the passenger flow: only the relay
+    # rewrites the page
+    await orch.decline(sub.urn, principal=OPERATOR)
+    stale = await nexa.snapshots.get(TENANT, sub.urn)
+    assert stale["status"] == "OFFER_READY"
     assert (await runner.run_once())["snapshots"] > 0
     after = await nexa.snapshots.get(TENANT, sub.urn)
     current = await nexa.store.sub_cases.get(TENANT, sub.urn)
     assert current.status is SubCaseStatus.PENDING and after["status"] == "PENDING"
+    assert after["voucher"] is None  # the cancelled reservation left the page
     again = refresh.refreshed
     await RelayRunner(nexa.store.outbox, [refresh]).run_once()  # positions are kept
     assert refresh.refreshed == again
