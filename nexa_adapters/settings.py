@@ -44,6 +44,24 @@ class Settings(BaseModel):
     jwt_secret: SecretStr | None = Field(None, description="HMAC secret for dev tokens.")
     webhook_secret: SecretStr | None = Field(None, description="Outbound webhook secret.")
     seed: int = Field(7, description="Seed for sandbox providers.")
+    airline_provider: str = Field(
+        "sandbox", description="Where manifests come from: sandbox, pnl or pss."
+    )
+    airline_url: str | None = Field(
+        None, description="PNL/ADL inbox directory (pnl) or the PSS base URL (pss)."
+    )
+    flight_status_provider: str = Field(
+        "aeroapi", description="Live flight status: aeroapi, aviationstack or scripted."
+    )
+    predictor: str = Field("baseline", description="Flight predictor: baseline or nycflights13.")
+    predictor_model_dir: str | None = Field(
+        None, description="Model directory of the nycflights13 predictor."
+    )
+    policy_synthesizer: str = Field("rules", description="Policy synthesizer: rules or llm.")
+    synthesizer_url: str | None = Field(
+        None, description="OpenAI-compatible base URL of the llm synthesizer (…/v1)."
+    )
+    synthesizer_model: str | None = Field(None, description="Model name of the llm synthesizer.")
 
     @classmethod
     def load(

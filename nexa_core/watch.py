@@ -151,6 +151,10 @@ class FlightWatcher:
         self.horizon = horizon
         self._emitted: set[str] = set()
 
+    def forget(self, flight_urn: Urn) -> None:
+        """Let the flight be emitted again (its case could not be opened yet)."""
+        self._emitted.discard(flight_identity(flight_urn))
+
     def _decide(
         self, airline_urn: Urn, s: FlightStatus, p: FlightPrediction, now: datetime
     ) -> FlightDisrupted | None:

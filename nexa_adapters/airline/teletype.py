@@ -272,8 +272,8 @@ def parse_teletype(text: str, *, reference: date) -> PassengerList:
             parts.append(int(m["part"] or 1))
             ended = False
             continue
-        if ended and (line.strip() in ("PNL", "ADL") or not line.startswith((".", "-"))):
-            continue  # the next part's address/identifier lines
+        if ended:
+            continue  # the next part's address, reference and identifier lines
         stripped = line.strip()
         if _END.fullmatch(stripped):
             ended = True
