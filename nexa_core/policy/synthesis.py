@@ -88,12 +88,18 @@ _NIGHT = r"(?:a night|per night|each night|nightly|/night|por noche|la noche|por
 _DAY = r"(?:a day|per day|daily|por dia|al dia|ao dia|diarios?)"
 _MEAL = r"(?:meals?|comidas?|refeicoes|refeicao|alimentacion|alimentacao|vouchers? de comida)"
 _STAR = r"(?:stars?|estrellas?|estrelas?|\*|★)"
+#: words that carry no rule on their own ("economy passengers get …")
+_FILLER = re.compile(
+    r"\b(?:passengers?|pax|pasajeros?|passageiros?|travell?ers|gets?|get|receive|have|has|"
+    r"tienen|reciben|recebem|tem|the|a|an|los|las|el|la|os|as|o|de|do|da|hotels?|hoteles|hoteis|"
+    r"class|clase|classe|only|solo|apenas|also|tambien|tambem|should|must|deben|devem)\b"
+)
 _SPLIT = re.compile(r"[;,.:\n]|\s(?:and|y|e|plus|mas|con|com|with)\s")
 _AMENITIES = (
     (r"breakfast|desayuno|cafe da manha", "FREE_BREAKFAST"),
     (r"24\s?h(?:ours?|oras)?\s?(?:reception|front desk)|recepcion 24|recepcao 24|reception 24", "24H_RECEPTION"),
     (r"wi-?fi|internet", "WIFI"),
-    (r"wheelchair|accessible|accesible|acessivel", "WHEELCHAIR_ACCESSIBLE"),
+    (r"wheelchair|accessible|accesible|acessive|silla de ruedas|cadeira de rodas", "WHEELCHAIR_ACCESSIBLE"),
     (r"hotel shuttle|airport shuttle|shuttle to the airport|traslado al aeropuerto incluido", "AIRPORT_SHUTTLE"),
     (r"gym|gimnasio|academia", "FITNESS_CENTER"),
     (r"restaurant|restaurante", "RESTAURANT"),
@@ -152,7 +158,7 @@ class _Reader:
 
     def clause(self, clause: str, tiers: tuple[Tier, ...]) -> None:
         c = clause.strip()
-        if not re.search(r"[a-z0-9€£$]", c):
+        if not re.search(r"[a-z0-9€£$]", _FILLER.sub(" ", c)):
             return
         self.clauses += 1
         if self._read(c, tiers):
@@ -186,7 +192,7 @@ class _Reader:
             rf"(?:diaria|nightly rate|room rate|tarifa|rate)\s(?:de\s|of\s)?(?:ate\s|hasta\s|up to\s)?{_MONEY}", c
         )
         ceiling = re.search(
-            rf"(?:up to|hasta|ate|max(?:imum)?|no more than)\s{_MONEY}(?!\s?(?:km|kms|mi\b|miles|kilo|quilo))", c
+            rf"(?:up to|hasta|ate|max(?:imum)?|no more than)\s{_MONEY}(?!\s?(?:km|kms|mi\b|miles|kilo|quilo|rooms|habitac|quartos))", c
         )
         if meal_at:
             after = _MONEY_RE.search(c, meal_at.end())
@@ -239,8 +245,9 @@ class _Reader:
                         amen.append(tag)
                 hit = True
         m = re.search(
-            r"(?:no|not|exclude|excluding|except|avoid|sin|sem|excepto|exceto|evitar)\s(?:the\s)?"
-            r"(?:chain|cadena|rede|hotels? of|hoteles|hoteis)?\s?([a-z][a-z0-9&' -]{1,40}?)\s?"
+            r"(?:no|not|exclude|excluding|except|avoid|sin|sem|excepto|exceto|evitar)\s"
+            r"(?:(?:the|of|de|la|el|da|do|chain|cadena|rede|hotels?|hoteles|hoteis)\s)*"
+            r"([a-z][a-z0-9&' -]{1,40}?)\s?"
             r"(?:hotels?|hoteles|hoteis|chain|cadena|rede)?$",
             c,
         )
