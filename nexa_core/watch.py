@@ -241,10 +241,10 @@ class AirlineManifest:
 class DisruptionIntake:
     """Opens the case of a :class:`FlightDisrupted` with the airline's manifest.
 
-    Until the airline decides the re-accommodation, a cancelled flight's passengers are
-    planned onto the same departure time the next day (``provisional_rebooking``) and a
-    delayed flight's onto its estimated departure; the disruption starts at the scheduled
-    departure (or now, if that has passed); ``nexa case reaccommodate`` moves
+    The disruption starts at the scheduled departure (or now, if that has passed). Until
+    the airline decides the re-accommodation, a cancelled flight's passengers are planned
+    onto a departure ``provisional_rebooking`` (a day) after that and a delayed flight's
+    onto its estimated departure; ``nexa case reaccommodate`` moves
     them once the airline decides.
     """
 
@@ -266,16 +266,17 @@ class DisruptionIntake:
             scheduled.scheduled_departure,
             status,
         )
+        disrupted_at = max(event.detected_at, flight.scheduled_departure)
         if status == "DELAYED" and event.estimated_departure is not None:
-            next_departure = event.estimated_departure
+            next_departure = max(event.estimated_departure, disrupted_at)
         else:
-            next_departure = flight.scheduled_departure + self.provisional_rebooking
+            next_departure = disrupted_at + self.provisional_rebooking
         manifest = AirlineManifest(
             airline_urn=event.airline_urn,
             external_event_id=flight_identity(event.flight_urn),
             airport_urn=flight.origin,
             flight=flight,
-            disrupted_at=max(event.detected_at, flight.scheduled_departure),
+            disrupted_at=disrupted_at,
             next_departure=next_departure,
             groups=groups,
         )

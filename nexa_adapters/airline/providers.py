@@ -220,7 +220,8 @@ class TeletypeAirline:
         files = sorted(
             p for p in self.inbox.iterdir() if p.suffix.lower() in (".pnl", ".adl", ".txt")
         )
-        reference = self.clock.now().date()
+        # the flight's own date resolves the year the lists leave out
+        reference = datetime.strptime(flight_id.split("@")[1], "%Y%m%d").date()
         pnl: PassengerList | None = None
         adls: list[PassengerList] = []
         for path in files:

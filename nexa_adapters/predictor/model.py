@@ -31,6 +31,7 @@ is heavy-tailed, and the median is the estimate with the least absolute error).
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import importlib.metadata as md
 import json
@@ -48,6 +49,7 @@ from pandas.tseries.holiday import USFederalHolidayCalendar
 from sklearn.calibration import CalibratedClassifierCV
 from sklearn.ensemble import HistGradientBoostingClassifier, HistGradientBoostingRegressor
 from sklearn.frozen import FrozenEstimator
+from threadpoolctl import threadpool_limits
 from sklearn.metrics import (
     average_precision_score,
     brier_score_loss,
@@ -66,6 +68,7 @@ __all__ = [
     "META_FILE",
     "MODEL_FILE",
     "OUTCOME_COLUMNS",
+    "PARALLEL_ROWS",
     "WEATHER_FEATURES",
     "FlightModel",
     "WeatherSource",
@@ -129,8 +132,8 @@ _HEAD_FEATURES = {
     "delay": tuple(f for f in FEATURES if f != "dest"),
 }
 _TREE = {
-    "max_iter": 200,
-    "learning_rate": 0.05,
+    "max_iter": 100,
+    "learning_rate": 0.1,
     "max_leaf_nodes": 15,
     "l2_regularization": 1.0,
     "early_stopping": False,
@@ -138,6 +141,8 @@ _TREE = {
 }
 _MIN_LEAF = {"cancel": 500, "delay60": 200, "delay": 200}
 CALIBRATION_DAYS = 30
+#: batches at least this large use every OpenMP thread when predicting
+PARALLEL_ROWS = 50_000
 MODEL_FILE = "model.joblib"
 META_FILE = "metadata.json"
 
@@ -231,18 +236,43 @@ class WeatherSource:
         return out, seen
 
 
-def _holiday_days(days: np.ndarray) -> np.ndarray:
+@functools.cache
+def _holidays() -> np.ndarray:
     hol = USFederalHolidayCalendar().holidays("1990-01-01", "2060-12-31")
-    hd = hol.values.astype("datetime64[D]").astype(np.int64)
+    return hol.values.astype("datetime64[D]").astype(np.int64)  # type: ignore[no-any-return]
+
+
+def _holiday_days(days: np.ndarray) -> np.ndarray:
+    hd = _holidays()
     pos = np.clip(np.searchsorted(hd, days), 1, len(hd) - 1)
     return np.minimum(np.abs(days - hd[pos - 1]), np.abs(hd[pos] - days)).astype(np.float64)
 
 
 def _counts(keys: Sequence[np.ndarray]) -> np.ndarray:
-    frame = pd.DataFrame({f"k{i}": k for i, k in enumerate(keys)})
-    return frame.groupby(list(frame.columns), sort=False)["k0"].transform("size").to_numpy(
-        dtype=np.float64
-    )
+    """How many rows share each row's key tuple (integer-coded keys)."""
+    combined = np.zeros(len(keys[0]), dtype=np.int64)
+    for k in keys:
+        _, inverse = np.unique(k, return_inverse=True)
+        combined = combined * (int(inverse.max()) + 1 if len(inverse) else 1) + inverse
+    _, inverse, counts = np.unique(combined, return_inverse=True, return_counts=True)
+    return counts[inverse].astype(np.float64)
+
+
+def _dates(year: pd.Series, month: pd.Series, day: pd.Series) -> np.ndarray:
+    """datetime64[D] per row, NaT where the date does not exist."""
+    y = year.to_numpy(dtype=np.float64)
+    m = month.to_numpy(dtype=np.float64)
+    d = day.to_numpy(dtype=np.float64)
+    ok = ~(np.isnan(y) | np.isnan(m) | np.isnan(d)) & (m >= 1) & (m <= 12) & (d >= 1) & (d <= 31)
+    ok &= (y >= 1900) & (y <= 2200)
+    out = np.full(len(y), np.datetime64("NaT"), dtype="datetime64[D]")
+    yy, mm, dd = y[ok].astype(np.int64), m[ok].astype(np.int64), d[ok].astype(np.int64)
+    months = (yy - 1970) * 12 + (mm - 1)
+    value = months.astype("datetime64[M]").astype("datetime64[D]") + (dd - 1)
+    same_month = value.astype("datetime64[M]").astype(np.int64) == months  # 30 Feb → no
+    rows = np.flatnonzero(ok)
+    out[rows[same_month]] = value[same_month]
+    return out
 
 
 def schedule_frame(rows: pd.DataFrame) -> tuple[pd.DataFrame, list[str | None]]:
@@ -257,13 +287,10 @@ def schedule_frame(rows: pd.DataFrame) -> tuple[pd.DataFrame, list[str | None]]:
     errors: list[str | None] = [None] * n
     num = {c: pd.to_numeric(rows[c], errors="coerce") for c in ("year", "month", "day", "sched_dep_time", "distance")}
     ts = pd.to_datetime(rows["time_hour"], utc=True, errors="coerce", format="ISO8601")
-    dates = pd.to_datetime(
-        pd.DataFrame({"year": num["year"], "month": num["month"], "day": num["day"]}),
-        errors="coerce",
-    )
+    dates = _dates(num["year"], num["month"], num["day"])
     sched = num["sched_dep_time"]
     bad_sched = sched.isna() | (sched < 0) | (sched > 2359) | (sched % 100 >= 60)
-    for i in np.flatnonzero(dates.isna().to_numpy()):
+    for i in np.flatnonzero(np.isnat(dates)):
         errors[i] = "invalid year/month/day"
     for i in np.flatnonzero(bad_sched.to_numpy()):
         errors[i] = errors[i] or "sched_dep_time is not an HHMM time"
@@ -275,7 +302,7 @@ def schedule_frame(rows: pd.DataFrame) -> tuple[pd.DataFrame, list[str | None]]:
             "origin": rows["origin"].astype("string").str.strip().str.upper().fillna(""),
             "dest": rows["dest"].astype("string").str.strip().str.upper().fillna(""),
             "sched_min": (sched // 100) * 60 + sched % 100,
-            "days": dates.to_numpy().astype("datetime64[D]").astype(np.int64),
+            "days": dates.astype(np.int64),
             "distance": num["distance"],
             "ts_ns": ts.dt.tz_localize(None).to_numpy(dtype="datetime64[ns]").astype(np.int64),
         }
@@ -307,8 +334,8 @@ class FlightModel:
         x = np.full((n, len(FEATURES)), np.nan)
         for j, col in enumerate(_CATEGORICAL):
             values = frame[col].to_numpy(dtype=object)
-            codes = self._codes[col]
-            mapped = np.array([codes.get(v, np.nan) for v in values], dtype=np.float64)
+            coded = pd.Categorical(values, categories=self.categories[col]).codes
+            mapped = np.where(coded < 0, np.nan, coded.astype(np.float64))
             x[:, j] = mapped
             label = {"carrier": "carrier", "origin": "origin airport", "dest": "destination airport"}[col]
             for i in np.flatnonzero(np.isnan(mapped)):
@@ -335,12 +362,21 @@ class FlightModel:
         return x, warnings, errors
 
     def predict_matrix(self, x: np.ndarray) -> dict[str, np.ndarray]:
-        """Cancel probability, delay minutes and P(delay ≥ 60) per row."""
+        """Cancel probability, delay minutes and P(delay ≥ 60) per row.
+
+        Batches under :data:`PARALLEL_ROWS` run on one OpenMP thread: for a few thousand
+        rows thread start-up and synchronisation cost more than the trees (and far more on
+        a busy machine).
+        """
         out = {}
-        for head, model in self.heads.items():
-            cols = [FEATURES.index(f) for f in _HEAD_FEATURES[head]]
-            sub = x[:, cols]
-            out[head] = model.predict(sub) if head == "delay" else model.predict_proba(sub)[:, 1]
+        threads = None if len(x) >= PARALLEL_ROWS else 1
+        with threadpool_limits(limits=threads, user_api="openmp"):
+            for head, model in self.heads.items():
+                cols = [FEATURES.index(f) for f in _HEAD_FEATURES[head]]
+                sub = x[:, cols]
+                out[head] = (
+                    model.predict(sub) if head == "delay" else model.predict_proba(sub)[:, 1]
+                )
         return {
             "cancel_probability": out["cancel"],
             "delay_minutes": out["delay"],
@@ -352,9 +388,11 @@ def _categorical_mask(head: str) -> list[bool]:
     return [f in _CATEGORICAL for f in _HEAD_FEATURES[head]]
 
 
-def _fit_head(head: str, x: np.ndarray, y: np.ndarray) -> Any:
+def _fit_head(head: str, x: np.ndarray, y: np.ndarray, max_iter: int | None = None) -> Any:
     cols = [FEATURES.index(f) for f in _HEAD_FEATURES[head]]
     params = dict(_TREE, min_samples_leaf=_MIN_LEAF[head], categorical_features=_categorical_mask(head))
+    if max_iter is not None:
+        params["max_iter"] = max_iter
     if head == "delay":
         model: Any = HistGradientBoostingRegressor(loss="absolute_error", **params)
     else:
@@ -419,12 +457,15 @@ def train(
     flights: pd.DataFrame | None = None,
     weather: WeatherSource | None = None,
     evaluate_after: bool = True,
+    max_iter: int | None = None,
 ) -> dict[str, Any]:
     """Train the heads on flights up to ``until``; write model + metadata to ``out``.
 
     The last :data:`CALIBRATION_DAYS` days before ``until`` calibrate the classifiers
     (which learn from the days before them); when data after ``until`` exists the
-    metadata carries the metrics on it (the time-split validation). Returns the metadata.
+    metadata carries the metrics on it (the time-split validation). ``max_iter`` overrides
+    the boosting rounds (fewer: a quicker, weaker model for experiments). Returns the
+    metadata.
     """
     started = time.perf_counter()
     cpu_started = time.process_time()
@@ -454,18 +495,20 @@ def train(
         )
     timings: dict[str, float] = {}
     t = time.perf_counter()
-    cancel = _fit_head("cancel", x[core], cancelled[core].astype(int))
+    cancel = _fit_head("cancel", x[core], cancelled[core].astype(int), max_iter)
     model.heads["cancel"] = _calibrate("cancel", cancel, x[calib], cancelled[calib].astype(int))
     timings["cancel"] = time.perf_counter() - t
     t = time.perf_counter()
     late = delay >= 60
-    d60 = _fit_head("delay60", x[core & operated], late[core & operated].astype(int))
+    d60 = _fit_head("delay60", x[core & operated], late[core & operated].astype(int), max_iter)
     model.heads["delay60"] = _calibrate(
         "delay60", d60, x[calib & operated], late[calib & operated].astype(int)
     )
     timings["delay60"] = time.perf_counter() - t
     t = time.perf_counter()
-    model.heads["delay"] = _fit_head("delay", x[fit_rows & ok & operated], delay[fit_rows & ok & operated])
+    model.heads["delay"] = _fit_head(
+        "delay", x[fit_rows & ok & operated], delay[fit_rows & ok & operated], max_iter
+    )
     timings["delay"] = time.perf_counter() - t
     out.mkdir(parents=True, exist_ok=True)
     baselines = _baselines(flights[fit_rows])
@@ -486,7 +529,11 @@ def train(
         "head_features": {k: list(v) for k, v in _HEAD_FEATURES.items()},
         "outcomes_never_used_as_features": list(OUTCOME_COLUMNS),
         "categories": categories,
-        "params": {"tree": _TREE, "min_samples_leaf": _MIN_LEAF, "calibration": "sigmoid"},
+        "params": {
+            "tree": dict(_TREE, **({"max_iter": max_iter} if max_iter else {})),
+            "min_samples_leaf": _MIN_LEAF,
+            "calibration": "sigmoid",
+        },
         "libraries": _versions(),
         "training_seconds": {k: round(v, 2) for k, v in timings.items()},
     }
