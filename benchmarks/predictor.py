@@ -25,7 +25,9 @@ from nexa_adapters.predictor import load_predictor, require_extra
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--model", required=True, help="model directory from `nexa predictor train`")
+    parser.add_argument(
+        "--model", required=True, help="model directory from `nexa predictor train`"
+    )
     parser.add_argument("--rows", type=int, default=1000)
     parser.add_argument("--repeats", type=int, default=30)
     args = parser.parse_args()
@@ -51,7 +53,9 @@ def main() -> None:
 
     def baseline_once() -> None:
         hour = (pd.to_numeric(rows["sched_dep_time"]) // 100).astype(int)
-        keys = rows["carrier"].astype(str) + "|" + rows["origin"].astype(str) + "|" + hour.astype(str)
+        keys = (
+            rows["carrier"].astype(str) + "|" + rows["origin"].astype(str) + "|" + hour.astype(str)
+        )
         for cell, prior in zip(cells, priors, strict=True):
             [cell.get(k, prior) for k in keys]
 
@@ -71,8 +75,12 @@ def main() -> None:
     p90 = sorted(m_walls)[int(0.9 * (len(m_walls) - 1))]
     print(f"rows {args.rows}, repeats {args.repeats}, model {predictor.model_version}")
     print(f"model      median {m_med:7.2f} ms/1k  p90 {p90:7.2f} ms/1k  cpu {m_cpu:7.2f} ms/1k")
-    print(f"baseline   median {b_med:7.2f} ms/1k  (historical table lookup)  cpu {b_cpu:7.2f} ms/1k")
-    print(f"ratio      model/baseline {m_med / b_med:.1f}x  target <= 35 ms/1k: {'met' if m_med <= 35 else 'MISSED'}")
+    print(
+        f"baseline   median {b_med:7.2f} ms/1k  (historical table lookup)  cpu {b_cpu:7.2f} ms/1k"
+    )
+    print(
+        f"ratio      model/baseline {m_med / b_med:.1f}x  target <= 35 ms/1k: {'met' if m_med <= 35 else 'MISSED'}"
+    )
 
 
 if __name__ == "__main__":

@@ -28,4 +28,6 @@ def nexa_register_airline_providers(register: Register) -> None:
             _url(o, "pnl_inbox"), clock=o.get("clock"), pnr_vendor=o.get("pnr_vendor", "pss")
         ),
     )
-    register("pss", lambda **o: PssJsonAirline(base_url=_url(o, "pss_base_url"), **adapter_kwargs(o)))
+    register(
+        "pss", lambda **o: PssJsonAirline(base_url=_url(o, "pss_base_url"), **adapter_kwargs(o))
+    )

@@ -11,7 +11,8 @@ from nexa_adapters.http._base import adapter_kwargs
 def nexa_register_flight_status_providers(register: Register) -> None:
     """``aeroapi`` (primary), ``aviationstack`` (failover), ``scripted`` (a feed file)."""
     register(
-        "aeroapi", lambda **o: AeroApiStatus(base_url=o.get("aeroapi_base_url"), **adapter_kwargs(o))
+        "aeroapi",
+        lambda **o: AeroApiStatus(base_url=o.get("aeroapi_base_url"), **adapter_kwargs(o)),
     )
     register(
         "aviationstack",

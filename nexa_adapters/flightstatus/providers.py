@@ -331,7 +331,9 @@ class ScriptedStatus:
             try:
                 doc = json.loads(Path(path).read_text(encoding="utf-8"))
             except json.JSONDecodeError as exc:
-                raise InvalidInputError(f"{path} is not JSON: {exc.msg} (line {exc.lineno})") from None
+                raise InvalidInputError(
+                    f"{path} is not JSON: {exc.msg} (line {exc.lineno})"
+                ) from None
             sweeps = doc.get("sweeps") if isinstance(doc, dict) else None
         if not isinstance(sweeps, list) or not sweeps:
             raise InvalidInputError('a scripted feed needs a non-empty "sweeps" list', field="feed")

@@ -43,7 +43,9 @@ class TrainedPredictor:
         self.model_version = model.version
 
     @classmethod
-    def from_dir(cls, path: str | Path, *, weather: WeatherSource | None = None) -> TrainedPredictor:
+    def from_dir(
+        cls, path: str | Path, *, weather: WeatherSource | None = None
+    ) -> TrainedPredictor:
         """Load a trained model (ConfigurationError when missing or unreadable)."""
         model, _, meta = load_model(Path(path), weather=weather)
         return cls(model, meta)
@@ -117,7 +119,9 @@ def predict_csv(predictor: TrainedPredictor, source: Path, target: Path) -> dict
     try:
         rows = pd.read_csv(source, dtype=str, keep_default_na=False, nrows=MAX_ROWS + 1)
     except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError) as exc:
-        raise InvalidInputError(f"{source} is not a readable CSV file: {exc}", path=str(source)) from None
+        raise InvalidInputError(
+            f"{source} is not a readable CSV file: {exc}", path=str(source)
+        ) from None
     if len(rows) > MAX_ROWS:
         raise InvalidInputError(f"{source} has more than {MAX_ROWS} rows", path=str(source))
     outcomes = [c for c in OUTCOME_COLUMNS if c in rows.columns]

