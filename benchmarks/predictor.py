@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import argparse
 import gc
+import os
 import statistics
 import time
 from pathlib import Path
@@ -73,13 +74,19 @@ def main() -> None:
     b_walls, b_cpu = timed(baseline_once)
     m_med, b_med = statistics.median(m_walls), statistics.median(b_walls)
     p90 = sorted(m_walls)[int(0.9 * (len(m_walls) - 1))]
-    print(f"rows {args.rows}, repeats {args.repeats}, model {predictor.model_version}")
+    load = os.getloadavg()[0]
+    print(
+        f"rows {args.rows}, repeats {args.repeats}, model {predictor.model_version}, load {load:.1f}"
+    )
     print(f"model      median {m_med:7.2f} ms/1k  p90 {p90:7.2f} ms/1k  cpu {m_cpu:7.2f} ms/1k")
     print(
         f"baseline   median {b_med:7.2f} ms/1k  (historical table lookup)  cpu {b_cpu:7.2f} ms/1k"
     )
+    print(f"ratio      model/baseline {m_med / b_med:.1f}x")
     print(
-        f"ratio      model/baseline {m_med / b_med:.1f}x  target <= 35 ms/1k: {'met' if m_med <= 35 else 'MISSED'}"
+        f"target     <= 35 ms/1k: wall {'met' if m_med <= 35 else 'missed'}, "
+        f"cpu {'met' if m_cpu <= 35 else 'missed'} (on a busy machine wall time includes "
+        "waiting for a core; cpu time is the scoring work itself)"
     )
 
 

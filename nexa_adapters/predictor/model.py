@@ -337,9 +337,7 @@ class FlightModel:
         self.categories = {k: tuple(v) for k, v in categories.items()}
         self.version = version
         self.weather = weather
-        self._codes = {
-            k: {c: float(i) for i, c in enumerate(v)} for k, v in self.categories.items()
-        }
+        self._index = {k: pd.Index(v) for k, v in self.categories.items()}
 
     def matrix(self, frame: pd.DataFrame) -> tuple[np.ndarray, list[list[str]], list[str | None]]:
         """Feature matrix (rows × FEATURES), warnings and errors per row."""
@@ -349,7 +347,7 @@ class FlightModel:
         x = np.full((n, len(FEATURES)), np.nan)
         for j, col in enumerate(_CATEGORICAL):
             values = frame[col].to_numpy(dtype=object)
-            coded = pd.Categorical(values, categories=self.categories[col]).codes
+            coded = self._index[col].get_indexer(values)
             mapped = np.where(coded < 0, np.nan, coded.astype(np.float64))
             x[:, j] = mapped
             label = {

@@ -23,7 +23,7 @@ def _trained(**options: Any) -> Any:
         raise ConfigurationError(
             "the trained predictor needs a model directory (--model or NEXA_PREDICTOR_MODEL_DIR)"
         )
-    return load_predictor(model_dir, **options)
+    return load_predictor(model_dir, weather=options.get("weather"))
 
 
 @hookimpl

@@ -239,3 +239,18 @@ def test_without_the_extra_each_command_prints_one_line_with_the_install_hint(
     assert "pip install 'nexa[predictor]'" in result.stderr
     with pytest.raises(ConfigurationError):
         require_extra()
+
+
+def test_watch_with_a_trained_model_scores_and_still_acts_on_a_confirmed_cancellation(
+    tmp_path: Path, model_dir: Path
+) -> None:
+    feed = Path(__file__).parent / "data" / "feed_la500.json"
+    result = runner.invoke(
+        app,
+        ["predictor", "watch", "--airline", "LAN", "--carrier", "LA", "--feed", str(feed),
+         "--model", str(model_dir), "--store-url", f"sqlite:///{tmp_path / 'n.db'}", "--json"],
+    )  # fmt: skip
+    assert result.exit_code == 0, result.output
+    (row,) = json.loads(result.stdout)
+    assert row["reason"] == "cancelled" and row["case"].startswith("urn:case:")
+    assert row["model_version"].startswith("nycflights13-hgb-")  # LA at SCL: unknown to the model
