@@ -135,6 +135,18 @@ class AirportsDataCatalog:
         a = self.get(iata)
         return a.latitude, a.longitude
 
+    def timezone_near(self, latitude: float, longitude: float) -> str:
+        """The IANA time zone of the airport nearest to a point (pickups at or near an
+        airport keep the airport's local time)."""
+        best: tuple[float, str] | None = None
+        for row in self._table().values():
+            d = haversine_km(latitude, longitude, float(row["lat"]), float(row["lon"]))
+            if best is None or d < best[0]:
+                best = (d, str(row["tz"]))
+        if best is None:
+            raise UnknownAirportError("the airport catalog is empty")
+        return best[1]
+
     def distance_km(self, a: str, b: str) -> float:
         """Great-circle distance between two airports in km."""
         x, y = self.get(a), self.get(b)

@@ -33,6 +33,7 @@ operation may succeed (``retryable``)::
     │   │   └── CircuitOpenError          our breaker refuses calls for now
     │   └── PermanentProviderError        retrying the same call cannot help
     │       ├── ProviderRejectedError     the partner said no (sold out, card refused, …)
+    │       │   └── ProviderNotFoundError the partner does not know the resource (HTTP 404)
     │       ├── ProviderAuthError         credentials refused after one refresh
     │       └── MalformedResponseError    the partner's payload does not match its contract
     ├── StoreUnavailableError             the operational store is unreachable or busy (retryable)
@@ -78,6 +79,7 @@ __all__ = [
     "PolicyValidationError",
     "ProviderAuthError",
     "ProviderError",
+    "ProviderNotFoundError",
     "ProviderRejectedError",
     "ProviderTimeoutError",
     "ProviderUnavailableError",
@@ -300,6 +302,13 @@ class ProviderRejectedError(PermanentProviderError):
     """The partner refused the request (sold out, rate changed, card declined, …)."""
 
     code = "nexa.provider_rejected"
+
+
+class ProviderNotFoundError(ProviderRejectedError):
+    """The partner does not know the resource (HTTP 404): a partner failure, never a record
+    missing from Nexa's own store (that is :class:`NotFoundError`)."""
+
+    code = "nexa.provider_not_found"
 
 
 class ProviderAuthError(PermanentProviderError):

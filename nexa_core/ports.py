@@ -28,6 +28,7 @@ from nexa_core.errors import InvalidInputError
 from nexa_core.model import (
     AllocationWave,
     AuditEntry,
+    CardAccount,
     Case,
     Channel,
     Contact,
@@ -309,6 +310,8 @@ class OperationalStore(Protocol):
     def reviews(self) -> AggregateStore[ManualReviewItem]: ...
     @property
     def dead_letters(self) -> AggregateStore[DeadLetter]: ...
+    @property
+    def card_accounts(self) -> AggregateStore[CardAccount]: ...
     @property
     def audit(self) -> AuditLog: ...
     @property

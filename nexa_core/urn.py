@@ -122,6 +122,11 @@ ENTITY_TYPES: Mapping[str, EntityType] = dict(
         _t("reservation", "Nexa-side or partner reservation.", "urn:reservation:r-8842"),
         _t("hold-attempt", "One soft-hold acquisition.", "urn:hold-attempt:h-a91"),
         _t("issued-card", "Virtual prepaid card per (case, group).", "urn:issued-card:ic-44b1"),
+        _t(
+            "card-account",
+            "A partner card's authorizer balance.",
+            "urn:card-account:crd-20gRqyp809SvDzXzhSeG2w6UiO5:vendor:pomelo",
+        ),
         _t("transfer", "Ground transport leg.", "urn:transfer:t-3301:vendor:uber"),
         _t("user", "Operator, admin or finance identity.", "urn:user:u-7"),
         _t(

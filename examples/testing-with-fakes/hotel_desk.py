@@ -133,6 +133,7 @@ class CountingStore:
             "notifications",
             "reviews",
             "dead_letters",
+            "card_accounts",
             "audit",
             "idempotency",
             "outbox",

@@ -16,7 +16,7 @@ connection error       ProviderUnavailableError           yes
 429                    RateLimitedError(retry_after)      yes
 500, 502, 503, 504     ProviderUnavailableError           yes
 401/403 after refresh  ProviderAuthError                  no
-404                    NotFoundError                      no
+404                    ProviderNotFoundError              no
 other 4xx              ProviderRejectedError              no
 bad JSON / schema      MalformedResponseError             no
 =====================  =================================  =========
@@ -48,8 +48,8 @@ from nexa_core.errors import (
     CircuitOpenError,
     MalformedResponseError,
     NexaError,
-    NotFoundError,
     ProviderAuthError,
+    ProviderNotFoundError,
     ProviderRejectedError,
     ProviderTimeoutError,
     ProviderUnavailableError,
@@ -182,7 +182,9 @@ def default_error(response: httpx.Response, vendor: str, operation: str) -> Nexa
     if status in (401, 403):
         return ProviderAuthError(f"{what}: credentials refused", **ctx)
     if status == 404:
-        return NotFoundError(f"{what}: not found", **ctx)
+        # a partner's 404 is a provider failure the saga classifies, never a missing
+        # record of Nexa's own store (which callers handle as NotFoundError)
+        return ProviderNotFoundError(f"{what}: not found", **ctx)
     return ProviderRejectedError(f"{what}: rejected", **ctx)
 
 

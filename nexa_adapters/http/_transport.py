@@ -3,6 +3,7 @@ and signed state webhooks normalised into :class:`TransferUpdate`."""
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Mapping
 from datetime import datetime
 from decimal import Decimal
@@ -10,33 +11,56 @@ from typing import Any
 
 import attrs
 
-from nexa_adapters.documents.safe_json import LIMITS, load_json
 from nexa_adapters.http._base import HttpAdapter
-from nexa_core.errors import InvalidInputError, NotFoundError, WebhookVerificationError
+from nexa_adapters.http._inbound import check_body_size, decode_json
+from nexa_core.errors import NotFoundError, WebhookVerificationError
 from nexa_core.model import Money, TransferStatus
 from nexa_core.ports import TransferDispatch, TransferQuote, TransferRequest
 from nexa_core.urn import Urn
 
-__all__ = ["RideHailingAdapter", "TransferUpdate"]
+__all__ = ["RideEvent", "RideHailingAdapter", "TransferUpdate"]
+
+log = logging.getLogger("nexa.partners")
+
+
+@attrs.frozen
+class RideEvent:
+    """What a vendor's verified webhook envelope says (before Nexa's mapping).
+
+    ``state`` None: a documented envelope that carries no ride state (a receipt, a driver
+    message); ``note`` says what it was.
+    """
+
+    event_id: str
+    vendor_ref: str
+    state: str | None
+    at: datetime | None = None
+    note: str = ""
 
 
 @attrs.frozen
 class TransferUpdate:
-    """A verified vendor state change for one transfer (``event_id`` = idempotency key)."""
+    """A verified vendor state change for one transfer (``event_id`` = idempotency key).
+
+    ``status`` None: the envelope is acknowledged and changes nothing (``ignored`` says
+    why, and the reason is logged).
+    """
 
     transfer_urn: Urn
     vendor_ref: str
-    status: TransferStatus
+    status: TransferStatus | None
     event_id: str
     vendor_status: str
     at: datetime | None = None
+    ignored: str = ""
 
 
 class RideHailingAdapter(HttpAdapter):
     """Quote, dispatch once per transfer URN, cancel, verify state webhooks."""
 
-    #: vendor state → canonical transfer status (unknown states are rejected)
-    STATES: Mapping[str, TransferStatus] = {}
+    #: every documented vendor state → canonical transfer status (None: acknowledged,
+    #: no change); an undocumented state is rejected
+    STATES: Mapping[str, TransferStatus | None] = {}
 
     async def _quote(self, request: TransferRequest) -> TransferQuote:
         raise NotImplementedError
@@ -50,9 +74,14 @@ class RideHailingAdapter(HttpAdapter):
     async def _verify(self, tenant: Urn, body: bytes, headers: Mapping[str, str]) -> None:
         raise NotImplementedError
 
-    def _event(self, body: bytes) -> tuple[str, str, str, datetime | None]:
-        """``(event id, vendor ref, vendor state, when)`` from a verified body."""
+    def _event(self, data: Any) -> RideEvent:
+        """The envelope of a verified, decoded body (KeyError/TypeError/ValueError when it
+        does not have the documented shape)."""
         raise NotImplementedError
+
+    @staticmethod
+    def _state_key(state: str) -> str:
+        return state.strip().lower()
 
     async def quote(self, request: TransferRequest) -> TransferQuote:
         """Price and availability (no side effects)."""
@@ -98,25 +127,41 @@ class RideHailingAdapter(HttpAdapter):
         """Verify the signature first, then map the state; WebhookVerificationError otherwise.
 
         The body is size-capped before the signature check and decoded with the safe loader
-        (depth, NaN, duplicate keys, hidden characters) before the state is read.
+        (depth, NaN, duplicate keys, hidden characters) before the envelope is read.
         """
-        limits = LIMITS["webhook"]
-        if len(body) > limits.max_bytes:
-            raise WebhookVerificationError(
-                f"{self.vendor} webhook body is larger than {limits.max_bytes} bytes"
-            )
+        check_body_size(body, self.vendor)
         await self._verify(tenant, body, headers)
+        data = decode_json(body, self.vendor)
         try:
-            load_json(body, limits=limits, what=f"{self.vendor} webhook")
-            event_id, ref, state, at = self._event(body)
-        except (InvalidInputError, ValueError, KeyError, TypeError, AttributeError):
-            raise WebhookVerificationError(f"{self.vendor} webhook body is malformed") from None
-        status = self.STATES.get(state.lower())
-        if status is None:
-            raise WebhookVerificationError(f"{self.vendor} webhook has unknown state {state!r}")
-        found: dict[str, Any] | None = await self.replays.get(tenant, f"{self.vendor}.ref", ref)
+            event = self._event(data)
+        except (ValueError, KeyError, TypeError, AttributeError):
+            raise WebhookVerificationError(
+                f"{self.vendor} webhook body is not a documented envelope", vendor=self.vendor
+            ) from None
+        found: dict[str, Any] | None = await self.replays.get(
+            tenant, f"{self.vendor}.ref", event.vendor_ref
+        )
         if found is None:
             raise WebhookVerificationError(
-                f"{self.vendor} webhook names a ride Nexa did not dispatch", vendor_ref=ref
+                f"{self.vendor} webhook names a ride Nexa did not dispatch",
+                vendor=self.vendor,
+                vendor_ref=event.vendor_ref,
             )
-        return TransferUpdate(Urn.parse(found["transfer_urn"]), ref, status, event_id, state, at)
+        transfer = Urn.parse(found["transfer_urn"])
+        if event.state is None:
+            log.info("%s webhook %s acknowledged: %s", self.vendor, event.event_id, event.note)
+            return TransferUpdate(
+                transfer, event.vendor_ref, None, event.event_id, "", event.at, event.note
+            )
+        key = self._state_key(event.state)
+        if key not in self.STATES:
+            raise WebhookVerificationError(
+                f"{self.vendor} webhook has unknown state {event.state!r}", vendor=self.vendor
+            )
+        status = self.STATES[key]
+        ignored = "" if status is not None else f"state {event.state!r} changes nothing"
+        if ignored:
+            log.info("%s webhook %s acknowledged: %s", self.vendor, event.event_id, ignored)
+        return TransferUpdate(
+            transfer, event.vendor_ref, status, event.event_id, event.state, event.at, ignored
+        )

@@ -52,6 +52,7 @@ INDEXES: dict[str, tuple[str, ...]] = {
     "notifications": ("case_urn", "group_id", "dedup_key", "status"),
     "reviews": ("case_urn", "state", "category"),
     "dead_letters": ("case_urn", "sub_case_urn"),
+    "card_accounts": ("vendor_ref",),
 }
 
 
@@ -297,6 +298,9 @@ class MemoryStore:
         )
         self.reviews: MemoryAggregateStore[Any] = MemoryAggregateStore(session, "reviews")
         self.dead_letters: MemoryAggregateStore[Any] = MemoryAggregateStore(session, "dead_letters")
+        self.card_accounts: MemoryAggregateStore[Any] = MemoryAggregateStore(
+            session, "card_accounts"
+        )
         self.audit = MemoryAuditLog(session)
         self.idempotency = MemoryIdempotencyStore(session, self._clock)
         self.outbox = MemoryOutbox(session)

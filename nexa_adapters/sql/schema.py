@@ -18,6 +18,7 @@ from sqlalchemy.dialects import postgresql
 from nexa_adapters.memory.store import INDEXES
 from nexa_core.model import (
     AllocationWave,
+    CardAccount,
     Case,
     Contract,
     DemandRequest,
@@ -59,6 +60,7 @@ RECORD_TYPES: dict[str, type[Any]] = {
     "notifications": Notification,
     "reviews": ManualReviewItem,
     "dead_letters": DeadLetter,
+    "card_accounts": CardAccount,
 }
 
 

@@ -1119,6 +1119,7 @@ class SqlStore:
     notifications = _Part(_table("notifications"))
     reviews = _Part(_table("reviews"))
     dead_letters = _Part(_table("dead_letters"))
+    card_accounts = _Part(_table("card_accounts"))
     audit = _Part(SqlAuditLog)
     idempotency = _Part(SqlIdempotencyStore)
     outbox = _Part(SqlOutbox)

@@ -1,7 +1,9 @@
-"""``nexa webhooks`` — sign and verify webhook deliveries (Nexa and Standard Webhooks).
+"""``nexa webhooks`` — sign and verify webhook deliveries (Nexa and Standard Webhooks),
+and take a partner's receipt (``receive``).
 
 The secret is read from an environment variable named by ``--secret-env`` (never from the
-command line, where it would show up in process listings and shell history).
+command line, where it would show up in process listings and shell history). ``receive``
+uses the tenant's partner secrets, as every adapter does.
 """
 
 from __future__ import annotations
@@ -9,8 +11,9 @@ from __future__ import annotations
 import os
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
+import anyio
 import typer
 
 from nexa_adapters.webhooks import NexaWebhook, StandardWebhook
@@ -78,18 +81,66 @@ def verify(
     scheme: SchemeOpt = "nexa",
 ) -> None:
     """Exit 0 and print ``ok`` when the delivery is authentic and fresh."""
-    headers: dict[str, str] = {}
-    for h in header:
-        name, sep, value = h.partition(":")
-        if not sep:
-            raise InvalidInputError(f"header {name!r} is not 'Name: value'", field="header")
-        headers[name.strip()] = value.strip()
+    headers = _headers(header)
     body = body_file.read_bytes()
     if _scheme(scheme) == "standard":
         StandardWebhook(_secret(secret_env)).verify(body, headers)
     else:
         NexaWebhook(_secret(secret_env)).verify(body, headers)
     typer.echo("ok")
+
+
+def _headers(header: list[str]) -> dict[str, str]:
+    headers: dict[str, str] = {}
+    for h in header:
+        name, sep, value = h.partition(":")
+        if not sep:
+            raise InvalidInputError(f"header {name!r} is not 'Name: value'", field="header")
+        headers[name.strip()] = value.strip()
+    return headers
+
+
+@webhooks_app.command("receive")
+@handle_errors
+def receive(
+    vendor: Annotated[str, typer.Argument(help="sendgrid, twilio, uber, cabify or pomelo.")],
+    tenant: Annotated[str, typer.Option(help="Airline URN or code whose secrets verify it.")],
+    body_file: BodyOpt,
+    header: Annotated[
+        list[str] | None, typer.Option("--header", "-H", help="A received header, 'Name: value'.")
+    ] = None,
+    url: Annotated[
+        str | None, typer.Option(help="The full URL the partner called (Twilio signs it).")
+    ] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
+) -> None:
+    """Verify a partner's receipt and apply it; an unverifiable one is audited and refused."""
+    from nexa_adapters.bootstrap import bootstrap
+    from nexa_adapters.receipts import ReceiptDesk
+
+    headers = _headers(header or [])
+    body = body_file.read_bytes()
+    airline = Urn.parse(tenant) if tenant.startswith("urn:") else Urn("airline", tenant)
+
+    async def main() -> dict[str, Any]:
+        nexa = bootstrap()
+        try:
+            outcome = await ReceiptDesk.from_nexa(nexa).receive(
+                airline, vendor.lower(), headers, body, url=url
+            )
+            return outcome.to_dict()
+        finally:
+            await nexa.aclose()
+
+    result = anyio.run(main)
+    emit(
+        result,
+        as_json=as_json,
+        human=lambda r: (
+            f"{r['vendor']}: {r['events']} event(s), {r['applied']} applied, "
+            f"{r['acknowledged']} acknowledged"
+        ),
+    )
 
 
 def register(app: typer.Typer) -> None:

@@ -1,6 +1,7 @@
 """Nexa's domain model: attrs aggregates and value objects (no I/O)."""
 
 from nexa_core.model.audit import Actor, AuditEntry, changed_fields
+from nexa_core.model.card_account import CardAccount, CardHold, CardLoad, card_account_urn
 from nexa_core.model.care import (
     TRANSFER_LIFECYCLE,
     CardStatus,
@@ -79,6 +80,9 @@ __all__ = [
     "AttemptedHotel",
     "AuditEntry",
     "BoardBasis",
+    "CardAccount",
+    "CardHold",
+    "CardLoad",
     "CardStatus",
     "Case",
     "CaseStatus",
@@ -125,5 +129,6 @@ __all__ = [
     "TransferDirection",
     "TransferStatus",
     "Vehicle",
+    "card_account_urn",
     "changed_fields",
 ]

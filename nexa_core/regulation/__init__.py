@@ -1,7 +1,29 @@
-"""Regulation presets (opt-in per tenant): the care and compensation a disruption owes each
-passenger under EU261, Brazil's ANAC Res. 400, Canada's APPR and the US DOT commitments."""
+"""Regulation presets (opt-in per tenant): the care, choices, refunds, compensation and
+information duties a disruption owes each passenger under EU261, Brazil's ANAC Res. 400,
+Canada's APPR and the US DOT rules (plus the airline's own DOT dashboard commitments)."""
 
-from nexa_core.regulation.model import CareOwed, ControlCategory, Disruption, PassengerFlags
+from nexa_core.regulation.information import (
+    InformationDuty,
+    InformationTrigger,
+    information_duties,
+    information_schedule,
+)
+from nexa_core.regulation.model import (
+    MAX_DELAY,
+    MAX_NOTICE,
+    CareOwed,
+    Carrier,
+    CarrierSize,
+    ControlCategory,
+    Deadline,
+    DeadlineDuty,
+    Disruption,
+    DotCommitment,
+    OptionKind,
+    PassengerFlags,
+    PassengerOption,
+    domestic_between,
+)
 from nexa_core.regulation.presets import (
     PRESETS,
     RegulationPreset,
@@ -17,19 +39,33 @@ from nexa_core.regulation.presets import (
 )
 
 __all__ = [
+    "MAX_DELAY",
+    "MAX_NOTICE",
     "PRESETS",
     "CareOwed",
+    "Carrier",
+    "CarrierSize",
     "ControlCategory",
+    "Deadline",
+    "DeadlineDuty",
     "Disruption",
+    "DotCommitment",
+    "InformationDuty",
+    "InformationTrigger",
+    "OptionKind",
     "PassengerFlags",
+    "PassengerOption",
     "RegulationPreset",
     "anac400",
     "appr",
     "care_for_group",
     "care_owed",
     "disruption_between",
+    "domestic_between",
     "dot",
     "eu261",
     "eu261_band",
+    "information_duties",
+    "information_schedule",
     "preset",
 ]

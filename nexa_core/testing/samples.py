@@ -12,6 +12,8 @@ import attrs
 from nexa_core.model import (
     AllocationWave,
     AttemptedHotel,
+    CardAccount,
+    CardLoad,
     Channel,
     Contract,
     ContractRate,
@@ -169,6 +171,16 @@ def _dead(n: str, a: Urn) -> Any:
     )
 
 
+def _card_account(n: str, a: Urn) -> Any:
+    return CardAccount(
+        Urn("card-account", f"crd-{n}", "pomelo"),
+        a,
+        f"crd-{n}",
+        "USD",
+        loads=(CardLoad("load-1", Decimal("25.00")),),
+    )
+
+
 #: table name → builder(suffix, airline URN) → record
 SAMPLES: dict[str, Callable[[str, Urn], Any]] = {
     "cases": _case,
@@ -183,6 +195,7 @@ SAMPLES: dict[str, Callable[[str, Urn], Any]] = {
     "notifications": _notification,
     "reviews": _review,
     "dead_letters": _dead,
+    "card_accounts": _card_account,
 }
 
 

@@ -167,13 +167,13 @@ def test_care_human_output_cites_rules() -> None:
         app, ["care", "--from", "YYZ", "--to", "YVR", "--delay", "150", "--regulation", "APPR"]
     )
     assert result.exit_code == 0
-    assert "owed     meals, communication" in result.stdout and "APPR s. 14" in result.stdout
+    assert "owed     meals, communication" in result.stdout and "s. 14(1)(a), (b)" in result.stdout
 
 
 @pytest.mark.parametrize(
     ("args", "needle"),
     [
-        (["--delay", "soon", "--regulation", "EU261"], "cannot read duration"),
+        (["--delay", "soon", "--regulation", "EU261"], "cannot read delay"),
         (["--delay", "5h", "--regulation", "GDPR"], "unknown regulation"),
         (["--delay", "5h", "--regulation", "EU261", "--control", "ACTS_OF_GOD"], "control"),
     ],

@@ -30,6 +30,7 @@ CABIFY_ENV = {
 UBER_ENV = {
     "NEXA_SECRET__LAN__UBER__CLIENT_ID": "ub-cid",
     "NEXA_SECRET__LAN__UBER__CLIENT_SECRET": "ub-csecret",
+    "NEXA_SECRET__LAN__UBER__WEBHOOK_SIGNING_KEY": "ub-signing-key",
 }
 
 scalars = st.one_of(st.none(), st.booleans(), st.integers(), st.floats(), st.text(max_size=12))
@@ -79,7 +80,7 @@ def _cabify(body: bytes) -> dict[str, str]:
 
 
 def _uber(body: bytes) -> dict[str, str]:
-    return {"X-Uber-Signature": hmac.new(b"ub-csecret", body, hashlib.sha256).hexdigest()}
+    return {"X-Uber-Signature": hmac.new(b"ub-signing-key", body, hashlib.sha256).hexdigest()}
 
 
 ADAPTERS: list[tuple[Any, Any]] = [

@@ -17,7 +17,7 @@ from nexa_adapters.sql.migrate import upgrade
 TABLES = (
     "nexa_cases, nexa_sub_cases, nexa_policies, nexa_demands, nexa_waves, nexa_reservations, "
     "nexa_contracts, nexa_cards, nexa_transfers, nexa_notifications, nexa_reviews, "
-    "nexa_dead_letters, nexa_idempotency, nexa_outbox_positions"
+    "nexa_dead_letters, nexa_card_accounts, nexa_idempotency, nexa_outbox_positions"
 )
 
 

@@ -11,8 +11,11 @@ from nexa_core.errors import InvalidInputError
 from nexa_core.geo import haversine_km
 from nexa_core.model import Money, SpecialNeed
 from nexa_core.regulation import (
+    Carrier,
     ControlCategory,
     Disruption,
+    DotCommitment,
+    OptionKind,
     PassengerFlags,
     care_owed,
     eu261,
@@ -117,7 +120,9 @@ def test_anac_hotel_after_more_than_four_hours_overnight() -> None:
 def test_anac_local_resident_gets_a_transfer_instead_of_a_hotel() -> None:
     owed = anac400(Disruption(6 * H, 500, overnight=True), PassengerFlags(local_resident=True))
     assert owed.transport and not owed.hotel
-    assert any("§2" in c for c in owed.citations)
+    # the resident rule is Art. 27, §1 (§2 is the special-assistance rule)
+    assert any("Art. 27, §1" in c for c in owed.citations)
+    assert not any("§2" in c for c in owed.citations)
 
 
 def test_anac_special_assistance_gets_a_hotel_even_without_overnight() -> None:
@@ -134,7 +139,9 @@ def test_appr_care_from_two_hours_for_controllable_and_safety_only() -> None:
     assert appr(Disruption(2 * H, 500), PAX).meals
     assert not appr(Disruption(2 * H - M, 500), PAX).meals
     assert appr(Disruption(2 * H, 500, ControlCategory.SAFETY), PAX).meals
-    assert not appr(Disruption(8 * H, 500, ControlCategory.UNCONTROLLABLE), PAX).anything
+    outside = appr(Disruption(8 * H, 500, ControlCategory.UNCONTROLLABLE), PAX)
+    assert not (outside.meals or outside.hotel or outside.compensation)
+    assert outside.option_kinds == (OptionKind.REACCOMMODATION,)  # s. 18 rebooking only
 
 
 @pytest.mark.parametrize(
@@ -150,12 +157,15 @@ def test_appr_safety_delays_owe_care_but_no_compensation() -> None:
     assert owed.hotel and owed.compensation is None
 
 
-def test_dot_meal_from_three_hours_and_hotel_overnight_when_controllable() -> None:
-    assert not dot(Disruption(3 * H - M, 500), PAX).meals
-    assert dot(Disruption(3 * H, 500), PAX).meals
-    night = dot(Disruption(9 * H, 500, overnight=True), PAX)
+def test_dot_meal_from_three_hours_and_hotel_overnight_when_the_airline_committed() -> None:
+    airline = Carrier(dot_commitments=[DotCommitment.MEAL, "hotel", "GROUND_TRANSPORT"])
+    assert not dot(Disruption(3 * H - M, 500, carrier=airline), PAX).meals
+    assert dot(Disruption(3 * H, 500, carrier=airline), PAX).meals
+    night = dot(Disruption(9 * H, 500, overnight=True, carrier=airline), PAX)
     assert night.hotel and night.transport and night.compensation is None
-    assert not dot(Disruption(9 * H, 500, ControlCategory.UNCONTROLLABLE, True), PAX).anything
+    stormy = dot(Disruption(9 * H, 500, ControlCategory.UNCONTROLLABLE, True, carrier=airline), PAX)
+    assert not (stormy.meals or stormy.hotel or stormy.transport)
+    assert stormy.option_kinds == (OptionKind.REFUND,)  # 14 CFR 260.6 applies whatever the cause
 
 
 def test_several_presets_merge_into_the_most_generous_care() -> None:

@@ -1,10 +1,17 @@
-"""Pydantic DTOs for the Amadeus Self-Service payloads Nexa reads (unknown fields ignored)."""
+"""Pydantic DTOs for the Amadeus Self-Service payloads Nexa reads (unknown fields ignored).
+
+Dates and date-times are typed, so a malformed value in a 200 is a contract violation
+(:class:`~nexa_core.errors.MalformedResponseError` naming the field), never a ``ValueError``
+deep inside the normalisation.
+"""
 
 from __future__ import annotations
 
+from datetime import date
 from decimal import Decimal
+from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 
 
 class _M(BaseModel):
@@ -56,13 +63,27 @@ class Price(_M):
 
 
 class Cancellation(_M):
-    deadline: str | None = None
+    """``HotelProduct_CancellationPolicy``: the penalty from ``deadline`` on (a
+    ``FULL_STAY`` entry without a deadline: the rate is non-refundable)."""
+
+    type: str | None = None
+    deadline: AwareDatetime | None = None
     amount: Decimal | None = None
+    numberOfNights: int | None = Field(default=None, ge=0)
+    percentage: Decimal | None = None
 
 
 class Policies(_M):
+    """Booking rules. The schema publishes ``cancellations[]``; the published examples
+    carry a single ``cancellation`` object. Both are read."""
+
     paymentType: str | None = None
     cancellations: list[Cancellation] = []
+    cancellation: Cancellation | None = None
+
+    def cancellation_terms(self) -> list[Cancellation]:
+        """Every cancellation entry, from either form."""
+        return [*self.cancellations, *([self.cancellation] if self.cancellation else [])]
 
 
 class Guests(_M):
@@ -71,8 +92,8 @@ class Guests(_M):
 
 class Offer(_M):
     id: str = Field(min_length=1)
-    checkInDate: str
-    checkOutDate: str
+    checkInDate: date
+    checkOutDate: date
     roomQuantity: int | None = None
     boardType: str | None = None
     room: Room | None = None
@@ -117,10 +138,24 @@ class BookingOffer(_M):
     price: BookingOfferPrice
 
 
+#: ``HotelBooking.bookingStatus`` as the Hotel Booking v2 schema enumerates it.
+BookingStatus = Literal[
+    "CONFIRMED",
+    "PENDING",
+    "CANCELLED",
+    "ON_HOLD",
+    "PAST",
+    "UNCONFIRMED",
+    "DENIED",
+    "GHOST",
+    "DELETED",
+]
+
+
 class HotelBooking(_M):
     type: str = "hotel-booking"
     id: str
-    bookingStatus: str
+    bookingStatus: BookingStatus
     hotelProviderInformation: list[ProviderInfo] = Field(min_length=1)
     hotelOffer: BookingOffer
 

@@ -5,13 +5,23 @@ Credentials per tenant (``nexa/<tenant>/vendor/amadeus/<name>``): ``client_id``,
 guarantee card, ``card_vendor_code``, ``card_token`` (a network/vault token, never a PAN)
 and ``card_expiry`` (``YYYY-MM``). A booking request's own ``card_token`` (a virtual card)
 wins over the tenant's guarantee card.
+
+Wire format as Amadeus publishes it (``amadeus4dev/amadeus-open-api-specification``):
+media type ``application/vnd.amadeus+json``; ``hotelIds`` at most 20 per Hotel Search
+call; ``roomQuantity`` 1-9; guests' ``phone`` at least 2 characters (omitted when
+unknown); names in the Latin letters the booking schema allows. The public Hotel Booking
+v2 specification publishes only ``POST /v2/booking/hotel-orders``: retrieving
+(``GET``) and cancelling (``DELETE``) an order on the order's ``self`` link are **not in
+the public specification** and are modelled on it (see ``docs/adapters.md``).
 """
 
 from __future__ import annotations
 
 import contextlib
+import json
+import unicodedata
 from collections.abc import Mapping, Sequence
-from datetime import date, datetime
+from datetime import datetime
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
@@ -33,6 +43,7 @@ from nexa_core.errors import (
     NexaError,
     NotFoundError,
     ProviderAuthError,
+    ProviderNotFoundError,
     ProviderRejectedError,
     RateLimitedError,
 )
@@ -48,7 +59,7 @@ from nexa_core.model import (
 from nexa_core.ports import BookingConfirmation, BookingRequest, HotelSearch
 from nexa_core.urn import Urn
 
-__all__ = ["AMADEUS_ERROR_CODES", "AmadeusHotels"]
+__all__ = ["AMADEUS_ERROR_CODES", "PUBLISHED_OPERATIONS", "UNPUBLISHED_OPERATIONS", "AmadeusHotels"]
 
 #: Amadeus error codes (``errors[].code``) that refine the HTTP status table.
 AMADEUS_ERROR_CODES: Mapping[str, type[NexaError]] = {
@@ -67,16 +78,60 @@ _BOARD = {
     "FULL_BOARD": BoardBasis.FB,
     "ALL_INCLUSIVE": BoardBasis.AI,
 }
-_STATUS = {
+#: every ``bookingStatus`` of the Hotel Booking v2 schema → the canonical status
+_STATUS: Mapping[str, ReservationStatus] = {
     "CONFIRMED": ReservationStatus.CONFIRMED,
     "CANCELLED": ReservationStatus.CANCELLED,
+    "DELETED": ReservationStatus.CANCELLED,
     "PENDING": ReservationStatus.PENDING,
     "ON_HOLD": ReservationStatus.PENDING,
     "PAST": ReservationStatus.CONFIRMED,
     "DENIED": ReservationStatus.FAILED,
-    "UNCONFIRMED": ReservationStatus.PENDING,
+    "UNCONFIRMED": ReservationStatus.FAILED,  # confirmation finally refused by the hotel
+    "GHOST": ReservationStatus.PENDING,  # a passive segment: a person must look
 }
 _CENT = Decimal("0.01")
+
+#: The media type the Amadeus specifications declare (consumes and produces).
+MEDIA_TYPE = "application/vnd.amadeus+json"
+#: Hotel Search v3 ``hotelIds``: ``maxItems: 20``.
+HOTEL_IDS_PER_CALL = 20
+#: Hotel Search v3 ``roomQuantity``: 1-9.
+MAX_ROOM_QUANTITY = 9
+#: Operations Nexa calls that the public API specifications publish (the OAuth2 token
+#: endpoint ``POST /v1/security/oauth2/token`` is described by the authorization guide).
+PUBLISHED_OPERATIONS = frozenset(
+    {
+        "GET /v1/reference-data/locations/hotels/by-geocode",
+        "GET /v3/shopping/hotel-offers",
+        "POST /v2/booking/hotel-orders",
+    }
+)
+#: Operations Nexa calls that the public specifications do not publish (modelled on the
+#: order's ``self`` link).
+UNPUBLISHED_OPERATIONS = frozenset(
+    {"GET /v2/booking/hotel-orders/{id}", "DELETE /v2/booking/hotel-orders/{id}"}
+)
+
+
+def _latin(text: str, max_len: int) -> str:
+    """A name as the booking schema accepts it: Latin letters, spaces and hyphens."""
+    plain = unicodedata.normalize("NFKD", text)
+    kept = "".join(c for c in plain if c.isascii() and (c.isalpha() or c in " -"))
+    return " ".join(kept.split())[:max_len].strip()
+
+
+def _charge_from(policies: dto.Policies | None, fetched: datetime) -> datetime:
+    """The first moment cancelling costs money.
+
+    The earliest published deadline; a ``FULL_STAY`` penalty without a deadline, or no
+    terms at all, means non-refundable: charged from the moment of the search.
+    """
+    terms = policies.cancellation_terms() if policies else []
+    deadlines = [t.deadline for t in terms if t.deadline is not None]
+    if not deadlines:
+        return fetched
+    return min([*deadlines, *([fetched] if any(t.deadline is None for t in terms) else [])])
 
 
 def _room_type(room: dto.Room | None, adults: int) -> RoomType:
@@ -97,7 +152,7 @@ class AmadeusHotels(HttpAdapter):
 
     vendor = "amadeus"
     default_base_url = "https://test.api.amadeus.com"
-    max_hotels = 40
+    max_hotels = 40  # hotels priced per search, in batches of HOTEL_IDS_PER_CALL
 
     def __init__(self, **kwargs: Any) -> None:
         super().__init__(**kwargs)
@@ -152,8 +207,18 @@ class AmadeusHotels(HttpAdapter):
     async def _call(
         self, method: str, path: str, tenant: Urn, operation: str, **kw: Any
     ) -> httpx.Response:
+        body = kw.pop("json", None)
+        if body is not None:  # sent as the declared media type, not application/json
+            kw["content"] = json.dumps(body, separators=(",", ":")).encode()
+
         async def headers() -> dict[str, str]:
-            return {"Authorization": f"Bearer {await self.tokens.token(tenant)}"}
+            out = {
+                "Authorization": f"Bearer {await self.tokens.token(tenant)}",
+                "Accept": MEDIA_TYPE,
+            }
+            if body is not None:
+                out["Content-Type"] = MEDIA_TYPE
+            return out
 
         async def refresh() -> None:
             await self.tokens.invalidate(tenant)
@@ -175,7 +240,7 @@ class AmadeusHotels(HttpAdapter):
             params={
                 "latitude": f"{request.airport.latitude:.5f}",
                 "longitude": f"{request.airport.longitude:.5f}",
-                "radius": str(max(1, int(request.radius_km))),
+                "radius": str(min(300, max(1, int(request.radius_km)))),  # the spec: 1-300
                 "radiusUnit": "KM",
                 "hotelSource": "ALL",
             },
@@ -186,44 +251,56 @@ class AmadeusHotels(HttpAdapter):
         if not hotels.data:
             return []
         by_id = {h.hotelId: h for h in hotels.data[: self.max_hotels]}
+        ids = list(by_id)
+        quantity = min(max(1, request.rooms), MAX_ROOM_QUANTITY)
+        found: list[dto.HotelOffers] = []
+        for start in range(0, len(ids), HOTEL_IDS_PER_CALL):
+            found.extend(
+                await self._search_batch(request, ids[start : start + HOTEL_IDS_PER_CALL], quantity)
+            )
+        fetched = self.clock.now()
+        return [
+            self._offer(item, by_id.get(item.hotel.hotelId), request, quantity, fetched)
+            for item in found
+            if item.available and item.offers
+        ]
+
+    async def _search_batch(
+        self, request: HotelSearch, hotel_ids: list[str], quantity: int
+    ) -> list[dto.HotelOffers]:
         try:
             response = await self._call(
                 "GET",
                 "/v3/shopping/hotel-offers",
-                tenant,
+                request.airline_urn,
                 "hotel-search",
                 params={
-                    "hotelIds": ",".join(by_id),
+                    "hotelIds": ",".join(hotel_ids),
                     "adults": "1",
                     "checkInDate": request.check_in.isoformat(),
                     "checkOutDate": request.check_out.isoformat(),
-                    "roomQuantity": str(request.rooms),
+                    "roomQuantity": str(quantity),
                     "currency": request.currency,
                     "bestRateOnly": "false",
                 },
             )
         except ProviderRejectedError as exc:
-            if exc.context.get("vendor_code") == "3664":  # no rooms at any requested hotel
+            if exc.context.get("vendor_code") == "3664":  # no rooms at any hotel of the batch
                 return []
             raise
-        found = parse_model(
+        return parse_model(
             dto.HotelOffersResponse,
             parse_json(response, self.vendor, "hotel-search"),
             self.vendor,
             "hotel-search",
-        )
-        fetched = self.clock.now()
-        return [
-            self._offer(item, by_id.get(item.hotel.hotelId), request, fetched)
-            for item in found.data
-            if item.available and item.offers
-        ]
+        ).data
 
     def _offer(
         self,
         item: dto.HotelOffers,
         listed: dto.HotelListItem | None,
         request: HotelSearch,
+        quantity: int,
         fetched: datetime,
     ) -> HotelOffer:
         nights = max(1, (request.check_out - request.check_in).days)
@@ -232,18 +309,14 @@ class AmadeusHotels(HttpAdapter):
         for offer in item.offers:
             if offer.price.currency != currency:  # never mix currencies in one offer
                 continue
-            qty = offer.roomQuantity or request.rooms
+            qty = offer.roomQuantity or quantity
             nightly = (offer.price.total / (nights * qty)).quantize(_CENT, ROUND_HALF_UP)
             rt = _room_type(offer.room, offer.guests.adults if offer.guests else 1)
             if rt not in best or nightly < best[rt][0]:
                 best[rt] = (nightly, offer)
         first = min(best.values(), key=lambda v: v[0])[1]
-        deadlines = [
-            datetime.fromisoformat(c.deadline)
-            for _, o in best.values()
-            for c in (o.policies.cancellations if o.policies else [])
-            if c.deadline
-        ]
+        # unknown terms are non-refundable, never freely cancellable
+        charge_from = min(_charge_from(o.policies, fetched) for _, o in best.values())
         payment_types = {
             (o.policies.paymentType or "").lower() for _, o in best.values() if o.policies
         }
@@ -271,14 +344,15 @@ class AmadeusHotels(HttpAdapter):
             longitude=lon,
             stars=listed.rating if listed else None,
             rooms=tuple(
-                RoomOffer(rt, request.rooms, nightly) for rt, (nightly, _) in sorted(best.items())
+                RoomOffer(rt, o.roomQuantity or quantity, nightly)
+                for rt, (nightly, o) in sorted(best.items())
             ),
             currency=first.price.currency,
-            check_in=date.fromisoformat(first.checkInDate),
-            check_out=date.fromisoformat(first.checkOutDate),
+            check_in=first.checkInDate,
+            check_out=first.checkOutDate,
             chain=item.hotel.chainCode,
             board_basis=_BOARD.get((first.boardType or "ROOM_ONLY").upper(), BoardBasis.RO),
-            cancellation_deadline=min(deadlines) if deadlines else None,
+            cancellation_deadline=charge_from,
             accepted_payments=frozenset(accepted),
             external_ids=tuple(
                 [("amadeus.hotel_id", item.hotel.hotelId)]
@@ -301,7 +375,8 @@ class AmadeusHotels(HttpAdapter):
                     "vendorCode": (await self.secret(tenant, "card_vendor_code")).reveal(),
                     "cardNumber": token,
                     "expiryDate": (await self.secret(tenant, "card_expiry")).reveal(),
-                    "holderName": tenant.id,
+                    # the lead passenger holds the reservation (and its form of payment)
+                    "holderName": _latin(request.lead_name, 99) or "GUEST",
                 }
             },
         }
@@ -329,24 +404,26 @@ class AmadeusHotels(HttpAdapter):
         if request.offer.vendor != self.vendor:
             raise InvalidInputError(f"offer {request.offer.urn} is not an Amadeus offer")
         offer_ids = self._offer_ids(request)
-        first, _, last = request.lead_name.strip().rpartition(" ")
+        first, _, last = _latin(request.lead_name, 120).rpartition(" ")
+        last = last or "GUEST"
         associations: list[dict[str, Any]] = [
             {"guestReferences": [{"guestReference": "1"}], "hotelOfferId": oid} for oid in offer_ids
         ]
-        if request.special_requests:
-            associations[0]["specialRequest"] = "; ".join(request.special_requests)[:120]
+        remark = "; ".join(request.special_requests)[:120].strip()
+        if len(remark) >= 2:  # the schema's specialRequest is 2-120 characters
+            associations[0]["specialRequest"] = remark
+        guest: dict[str, Any] = {
+            "tid": 1,
+            "firstName": (first or last)[:56],
+            "lastName": last[:57],
+            "email": request.lead_contact.email,
+        }
+        if request.lead_contact.phone and len(request.lead_contact.phone) >= 2:
+            guest["phone"] = request.lead_contact.phone  # omitted when unknown (minLength 2)
         body = {
             "data": {
                 "type": "hotel-order",
-                "guests": [
-                    {
-                        "tid": 1,
-                        "firstName": first or last,
-                        "lastName": last,
-                        "phone": request.lead_contact.phone or "",
-                        "email": request.lead_contact.email,
-                    }
-                ],
+                "guests": [guest],
                 "travelAgent": {"contact": {"email": request.lead_contact.email}},
                 "roomAssociations": associations,
                 "payment": await self._payment(request),
@@ -363,7 +440,7 @@ class AmadeusHotels(HttpAdapter):
             "hotel-booking",
         ).data
         booking = order.hotelBookings[0]
-        if _STATUS.get(booking.bookingStatus.upper()) != ReservationStatus.CONFIRMED:
+        if _STATUS[booking.bookingStatus] != ReservationStatus.CONFIRMED:
             raise ProviderRejectedError(
                 f"amadeus hotel-booking: status {booking.bookingStatus}",
                 vendor=self.vendor,
@@ -399,18 +476,24 @@ class AmadeusHotels(HttpAdapter):
     async def cancel(
         self, airline_urn: Urn, confirmation_urn: Urn, *, idempotency_key: str
     ) -> None:
-        """Cancel the hotel order (a second cancel is a no-op)."""
+        """Cancel the hotel order (a second cancel is a no-op).
+
+        ``DELETE`` on the order's ``self`` link: not in the public specification (modelled).
+        """
         if await self.replays.get(airline_urn, "amadeus.cancel", confirmation_urn.id):
             return
         order_id = await self._order_id(airline_urn, confirmation_urn)
-        with contextlib.suppress(NotFoundError):  # already gone at the partner
+        with contextlib.suppress(ProviderNotFoundError):  # already gone at the partner
             await self._call(
                 "DELETE", f"/v2/booking/hotel-orders/{order_id}", airline_urn, "hotel-cancel"
             )
         await self.replays.put(airline_urn, "amadeus.cancel", confirmation_urn.id, {"done": True})
 
     async def status(self, airline_urn: Urn, confirmation_urn: Urn) -> ReservationStatus:
-        """The partner's view of the reservation."""
+        """The partner's view of the reservation.
+
+        ``GET`` on the order's ``self`` link: not in the public specification (modelled).
+        """
         order_id = await self._order_id(airline_urn, confirmation_urn)
         response = await self._call(
             "GET", f"/v2/booking/hotel-orders/{order_id}", airline_urn, "hotel-status"
@@ -421,9 +504,4 @@ class AmadeusHotels(HttpAdapter):
             self.vendor,
             "hotel-status",
         ).data
-        raw = order.hotelBookings[0].bookingStatus.upper()
-        if raw not in _STATUS:
-            raise MalformedResponseError(
-                f"amadeus: unknown booking status {raw}", vendor=self.vendor
-            )
-        return _STATUS[raw]
+        return _STATUS[order.hotelBookings[0].bookingStatus]

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from decimal import Decimal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 
 
 class _M(BaseModel):
@@ -13,8 +13,9 @@ class _M(BaseModel):
 
 class CancellationPolicy(_M):
     amount: Decimal
-    # ``from``: the moment from which ``amount`` is charged
-    from_: str = Field(alias="from")
+    # ``from``: the moment from which ``amount`` is charged (a malformed one is a
+    # contract violation, reported as MalformedResponseError naming the field)
+    from_: AwareDatetime = Field(alias="from")
 
 
 class Rate(_M):

@@ -4,7 +4,13 @@ Every request carries ``Api-key`` and ``X-Signature`` = hex SHA-256 of
 ``apiKey + secret + <unix seconds>``, computed afresh for every attempt (a retried call is
 never sent with a stale signature). Credentials per tenant: ``api_key`` and ``secret``.
 Board codes and cancellation policies are normalised into :class:`BoardBasis` and the
-offer's ``cancellation_deadline`` (the first moment a charge applies).
+offer's ``cancellation_deadline`` (the first moment a charge applies; a rate without
+published terms is treated as non-refundable, never as freely cancellable).
+
+Paths follow the published Hotel Booking API (OpenAPI ``info.version`` 1.0): every
+operation lives under ``/hotel-api/1.0`` on the API host. The ``/hotel-api/1.2/booking``
+server of that specification is the PCI host for bookings that carry card data, which
+Nexa never sends.
 """
 
 from __future__ import annotations
@@ -31,7 +37,7 @@ from nexa_core.errors import (
     InvalidInputError,
     MalformedResponseError,
     NexaError,
-    NotFoundError,
+    ProviderNotFoundError,
     ProviderRejectedError,
     ProviderUnavailableError,
     RateLimitedError,
@@ -50,7 +56,12 @@ from nexa_core.urn import Urn
 
 __all__ = ["BOARD_CODES", "HOTELBEDS_ERROR_CODES", "HotelbedsHotels", "signature"]
 
-API = "/hotel-api/1.0"
+#: The path prefix of the published Hotel Booking API server (``hotel-api/{version}``,
+#: version ``1.0``).
+API_VERSION = "1.0"
+API = f"/hotel-api/{API_VERSION}"
+#: The geolocation ``radius`` maximum the specification publishes.
+MAX_RADIUS_KM = 200
 
 #: Hotelbeds ``error.code`` values that refine the HTTP status table.
 HOTELBEDS_ERROR_CODES: Mapping[str, type[NexaError]] = {
@@ -59,7 +70,7 @@ HOTELBEDS_ERROR_CODES: Mapping[str, type[NexaError]] = {
     "PRODUCT_ERROR": ProviderRejectedError,
     "INVALID_REQUEST": ProviderRejectedError,
     "INVALID_DATA": ProviderRejectedError,
-    "BOOKING_NOT_FOUND": NotFoundError,
+    "BOOKING_NOT_FOUND": ProviderNotFoundError,
     "SYSTEM_ERROR": ProviderUnavailableError,
 }
 
@@ -163,7 +174,7 @@ class HotelbedsHotels(HttpAdapter):
             "geolocation": {
                 "latitude": request.airport.latitude,
                 "longitude": request.airport.longitude,
-                "radius": request.radius_km,
+                "radius": min(float(request.radius_km), MAX_RADIUS_KM),
                 "unit": "km",
             },
         }
@@ -196,10 +207,10 @@ class HotelbedsHotels(HttpAdapter):
             RoomOffer(rt, rate.allotment if rate.allotment is not None else request.rooms, nightly)
             for rt, (nightly, rate) in sorted(best.items())
         )
+        # the first charge of each chosen rate; a rate without terms is non-refundable
         charges = [
-            datetime.fromisoformat(p.from_)
+            min((p.from_ for p in rate.cancellationPolicies), default=fetched)
             for _, rate in best.values()
-            for p in rate.cancellationPolicies
         ]
         cheapest = min(best.values(), key=lambda v: v[0])[1]
         payments = {rate.paymentType for _, rate in best.values()}
@@ -276,14 +287,13 @@ class HotelbedsHotels(HttpAdapter):
             raise InvalidInputError(f"offer {request.offer.urn} is not a Hotelbeds offer")
         keys = await self._rate_keys(request)
         name, _, surname = request.lead_name.strip().partition(" ")
+        name, surname = name[:50] or "Guest", (surname or name)[:50] or "Guest"  # 1-50 chars
         body: dict[str, Any] = {
-            "holder": {"name": name, "surname": surname or name},
+            "holder": {"name": name, "surname": surname},
             "rooms": [
                 {
                     "rateKey": key,
-                    "paxes": [
-                        {"roomId": 1, "type": "AD", "name": name, "surname": surname or name}
-                    ],
+                    "paxes": [{"roomId": 1, "type": "AD", "name": name, "surname": surname}],
                 }
                 for key in keys
             ],
@@ -324,7 +334,7 @@ class HotelbedsHotels(HttpAdapter):
         """``DELETE /bookings/{reference}?cancellationFlag=CANCELLATION`` (idempotent)."""
         if await self.replays.get(airline_urn, "hotelbeds.cancel", confirmation_urn.id):
             return
-        with contextlib.suppress(NotFoundError):
+        with contextlib.suppress(ProviderNotFoundError):  # already gone at the partner
             data = await self._call(
                 "DELETE",
                 f"/bookings/{confirmation_urn.id}",

@@ -4,11 +4,18 @@ and signed transaction webhooks.
 Pomelo lets the issuer run the authorizer: Pomelo calls our ``/transactions/authorizations``
 and ``/transactions/adjustments/{type}`` endpoints, signed with the API secret. Nexa uses
 that model: :meth:`PomeloCards.load` (and :meth:`~PomeloCards.schedule_load` for funds that
-become spendable later, e.g. tomorrow's meals) credit a per-card :class:`PrepaidLedger`,
-authorizations are approved against it, settlements fix the final amount and reversals
-give funds back. Every webhook is verified (HMAC-SHA256 of ``timestamp + endpoint + body``,
-``X-Signature: hmac-sha256 <base64>``, 300 s skew) before anything is processed, and the
-answer is signed the same way.
+become spendable later, e.g. tomorrow's meals) credit the card's
+:class:`~nexa_core.model.CardAccount`, authorizations are approved against it, settlements
+fix the final amount and reversals give funds back. The accounts live in the operational
+store (``card_accounts``), tenant-scoped and versioned: balances survive restarts and
+every worker answers from the same one. Every webhook is verified (HMAC-SHA256 of
+``timestamp + endpoint + body``, ``X-Signature: hmac-sha256 <base64>``; an authorization's
+signature expires after 60 s as Pomelo documents, other webhooks get 300 s) before
+anything is processed, and the answer is signed the same way.
+
+Card statuses (:data:`CARD_STATUSES`): only ``ACTIVE`` cards spend; ``BLOCKED`` (blocked
+by the client or the user, reversible) and ``EMERGENCY`` (an emergency block, e.g. a card
+reported lost) decline authorizations; ``DISABLED`` is cancelled for good.
 
 Credentials per tenant: ``client_id``, ``client_secret``, ``audience`` (optional),
 ``user_id`` (the airline's cardholder user), ``affinity_group_id`` and ``api_secret``
@@ -22,31 +29,61 @@ import contextlib
 import hashlib
 import hmac
 import json
-from collections.abc import Mapping
-from datetime import datetime
+import random
+from collections.abc import Callable, Mapping
+from datetime import datetime, timedelta
 from decimal import Decimal
-from typing import Any
+from typing import Any, TypeVar
 
+import anyio
 import attrs
 import httpx
 
-from nexa_adapters.documents.safe_json import LIMITS, load_json
 from nexa_adapters.http._base import HttpAdapter
+from nexa_adapters.http._inbound import check_body_size, decode_json, header
 from nexa_adapters.http._oauth import TokenCache
 from nexa_adapters.http._resilience import parse_json, parse_model
 from nexa_adapters.http.pomelo import dto
 from nexa_adapters.webhooks import TOLERANCE
 from nexa_core.errors import (
-    InvalidInputError,
+    ConcurrencyError,
+    DuplicateError,
+    MalformedResponseError,
     NotFoundError,
     ProviderRejectedError,
     WebhookVerificationError,
 )
-from nexa_core.model import Money
-from nexa_core.ports import CardIssued, CardIssueRequest
+from nexa_core.model import CardAccount, CardStatus, Money, card_account_urn
+from nexa_core.ports import AggregateStore, CardIssued, CardIssueRequest
+from nexa_core.tenancy import TenantContext
 from nexa_core.urn import Urn
 
-__all__ = ["PomeloCards", "PrepaidLedger", "WebhookOutcome", "pomelo_signature"]
+__all__ = [
+    "CARD_STATUSES",
+    "SPENDABLE",
+    "PomeloCards",
+    "PrepaidLedger",
+    "WebhookOutcome",
+    "pomelo_signature",
+]
+
+T = TypeVar("T")
+
+#: every card status Pomelo publishes → the canonical card status
+CARD_STATUSES: Mapping[str, CardStatus] = {
+    "CREATED": CardStatus.ISSUED,
+    "ACTIVE": CardStatus.ACTIVE,
+    "BLOCKED": CardStatus.ISSUED,  # exists, declines until unblocked
+    "EMERGENCY": CardStatus.ISSUED,  # emergency block (lost, stolen, fraud): declines
+    "DISABLED": CardStatus.CANCELLED,
+}
+#: the statuses under which authorizations may be approved
+SPENDABLE = frozenset({"ACTIVE"})
+#: Pomelo: an authorization's signature expires after one minute; other webhooks get the
+#: shared tolerance.
+AUTHORIZATION_TOLERANCE = timedelta(seconds=60)
+_VENDOR = "pomelo"
+_RETRIES = 8
 
 
 def pomelo_signature(secret: str, timestamp: str, endpoint: str, body: bytes) -> str:
@@ -56,56 +93,107 @@ def pomelo_signature(secret: str, timestamp: str, endpoint: str, body: bytes) ->
     return "hmac-sha256 " + base64.b64encode(digest).decode()
 
 
-@attrs.define
-class _Account:
-    currency: str
-    loads: dict[str, tuple[Decimal, datetime | None]] = attrs.field(factory=dict)
-    holds: dict[str, Decimal] = attrs.field(factory=dict)  # authorizations not reversed
-    cancelled: bool = False
+def _card_status(raw: str, operation: str) -> str:
+    status = raw.upper()
+    if status not in CARD_STATUSES:
+        raise MalformedResponseError(
+            f"pomelo {operation}: unknown card status {raw!r}",
+            vendor=_VENDOR,
+            operation=operation,
+            fields="data.status",
+        )
+    return status
 
 
 class PrepaidLedger:
-    """Balances per card: loads (possibly scheduled) minus live authorizations."""
+    """Card accounts in the operational store: loads (possibly scheduled) minus live holds.
 
-    def __init__(self) -> None:
-        self._accounts: dict[str, _Account] = {}
+    Every change is a read-modify-write at the account's version, repeated (with a short
+    jittered pause) on a concurrent write, so two workers answering authorizations never
+    overspend a card; inside one process changes to a card are serialised first. Without a
+    store (a bare adapter) the accounts live in an in-memory store.
+    """
 
-    def open(self, card_ref: str, currency: str) -> None:
-        """Start an empty account (idempotent)."""
-        self._accounts.setdefault(card_ref, _Account(currency))
+    def __init__(self, accounts: AggregateStore[CardAccount] | None = None) -> None:
+        if accounts is None:
+            from nexa_adapters.memory import MemoryStore
 
-    def account(self, card_ref: str) -> _Account:
+            accounts = MemoryStore().card_accounts
+        self._accounts = accounts
+        self._locks: dict[tuple[str, str], anyio.Lock] = {}
+
+    @staticmethod
+    def _urn(card_ref: str) -> Urn:
+        return card_account_urn(_VENDOR, card_ref)
+
+    async def open(
+        self, tenant: Urn, card_ref: str, currency: str, status: str = "ACTIVE"
+    ) -> CardAccount:
+        """The card's account, created empty on first use (idempotent)."""
+        ctx = TenantContext.system(tenant)
+        try:
+            return await self._accounts.get(ctx, self._urn(card_ref))
+        except NotFoundError:
+            pass
+        fresh = CardAccount(self._urn(card_ref), tenant, card_ref, currency, status)
+        try:
+            return await self._accounts.add(ctx, fresh)
+        except DuplicateError:  # another worker opened it first
+            return await self._accounts.get(ctx, self._urn(card_ref))
+
+    async def account(self, tenant: Urn, card_ref: str) -> CardAccount:
         """The card's account or NotFoundError."""
-        acct = self._accounts.get(card_ref)
-        if acct is None:
-            raise NotFoundError(f"no Pomelo card {card_ref} in the ledger", card=card_ref)
-        return acct
+        return await self._accounts.get(TenantContext.system(tenant), self._urn(card_ref))
 
-    def close(self, card_ref: str) -> None:
-        """Refuse further authorizations on the card (no error when unknown)."""
-        acct = self._accounts.get(card_ref)
-        if acct is not None:
-            acct.cancelled = True
+    async def change(
+        self, tenant: Urn, card_ref: str, fn: Callable[[CardAccount], tuple[CardAccount, T]]
+    ) -> T:
+        """Apply ``fn`` to the current account and store the result (retried on conflict)."""
+        ctx = TenantContext.system(tenant)
+        lock = self._locks.setdefault((str(tenant), card_ref), anyio.Lock())
+        async with lock:
+            for attempt in range(_RETRIES):
+                current = await self._accounts.get(ctx, self._urn(card_ref))
+                updated, result = fn(current)
+                if updated == current:
+                    return result
+                try:
+                    await self._accounts.update(ctx, updated)
+                except ConcurrencyError:  # another worker wrote first: read again
+                    await anyio.sleep(random.uniform(0, 0.005 * (attempt + 1)))
+                    continue
+                return result
+        raise ConcurrencyError(
+            f"pomelo card {card_ref}: too many concurrent changes", card=card_ref
+        )
 
-    def credit(self, card_ref: str, key: str, amount: Money, at: datetime | None = None) -> bool:
+    async def credit(
+        self, tenant: Urn, card_ref: str, key: str, amount: Money, at: datetime | None = None
+    ) -> bool:
         """Add a load once per key; False when the key was already applied."""
-        acct = self.account(card_ref)
-        if amount.currency != acct.currency:
-            raise InvalidInputError(
-                f"card currency is {acct.currency}, load is {amount.currency}", field="currency"
-            )
-        if amount.amount <= 0:
-            raise InvalidInputError("a load must be positive", field="amount")
-        if key in acct.loads:
-            return False
-        acct.loads[key] = (amount.amount, at)
-        return True
 
-    def available(self, card_ref: str, now: datetime) -> Decimal:
+        def apply(acct: CardAccount) -> tuple[CardAccount, bool]:
+            updated = acct.credit(key, amount, at)
+            return updated, updated is not acct
+
+        return await self.change(tenant, card_ref, apply)
+
+    async def available(self, tenant: Urn, card_ref: str, now: datetime) -> Decimal:
         """Spendable now: due loads minus live authorizations."""
-        acct = self.account(card_ref)
-        loaded = sum((a for a, at in acct.loads.values() if at is None or at <= now), Decimal(0))
-        return loaded - sum(acct.holds.values(), Decimal(0))
+        return (await self.account(tenant, card_ref)).available(now)
+
+    async def set_status(self, tenant: Urn, card_ref: str, status: str) -> None:
+        """Record the card's partner status (``DISABLED`` also closes the account)."""
+        await self.change(
+            tenant,
+            card_ref,
+            lambda a: (
+                attrs.evolve(
+                    a, vendor_status=status, cancelled=a.cancelled or status == "DISABLED"
+                ),
+                None,
+            ),
+        )
 
 
 @attrs.frozen
@@ -124,11 +212,16 @@ class PomeloCards(HttpAdapter):
     vendor = "pomelo"
     default_base_url = "https://api-sandbox.pomelo.la"
 
-    def __init__(self, *, ledger: PrepaidLedger | None = None, **kwargs: Any) -> None:
+    def __init__(
+        self,
+        *,
+        ledger: PrepaidLedger | None = None,
+        accounts: AggregateStore[CardAccount] | None = None,
+        **kwargs: Any,
+    ) -> None:
         super().__init__(**kwargs)
         self.tokens = TokenCache(self._fetch_token, clock=self.clock)
-        self.ledger = ledger or PrepaidLedger()
-        self._webhooks_seen: set[str] = set()
+        self.ledger = ledger or PrepaidLedger(accounts)
 
     async def _fetch_token(self, tenant: Urn) -> tuple[str, float]:
         body = {
@@ -179,7 +272,7 @@ class PomeloCards(HttpAdapter):
         tenant = request.airline_urn
         seen = await self.replays.get(tenant, "pomelo.card", request.idempotency_key)
         if seen is not None:
-            self.ledger.open(seen["vendor_ref"], request.currency)
+            await self.ledger.open(tenant, seen["vendor_ref"], request.currency)
             return CardIssued(request.card_urn, seen["vendor_ref"], replayed=True)
         body = {
             "user_id": (await self.secret(tenant, "user_id")).reveal(),
@@ -201,9 +294,12 @@ class PomeloCards(HttpAdapter):
             self.vendor,
             "card.create",
         ).data
-        if card.status.upper() not in ("ACTIVE", "CREATED"):
-            raise ProviderRejectedError(f"pomelo card.create: status {card.status}")
-        self.ledger.open(card.id, request.currency)
+        status = _card_status(card.status, "card.create")
+        if CARD_STATUSES[status] is CardStatus.CANCELLED:
+            raise ProviderRejectedError(
+                f"pomelo card.create: the new card is {status}", vendor=self.vendor
+            )
+        await self.ledger.open(tenant, card.id, request.currency, status)
         await self.replays.put(
             tenant, "pomelo.card", request.idempotency_key, {"vendor_ref": card.id}
         )
@@ -213,7 +309,7 @@ class PomeloCards(HttpAdapter):
         self, airline_urn: Urn, card: CardIssued, amount: Money, *, idempotency_key: str
     ) -> None:
         """Credit the card now (idempotent on the key)."""
-        self.ledger.credit(card.vendor_ref, idempotency_key, amount)
+        await self.ledger.credit(airline_urn, card.vendor_ref, idempotency_key, amount)
 
     async def schedule_load(
         self,
@@ -225,7 +321,9 @@ class PomeloCards(HttpAdapter):
         idempotency_key: str,
     ) -> None:
         """Credit the card from ``available_at`` on (e.g. the next day's meals)."""
-        self.ledger.credit(card.vendor_ref, idempotency_key, amount, available_at)
+        await self.ledger.credit(
+            airline_urn, card.vendor_ref, idempotency_key, amount, available_at
+        )
 
     async def cancel_card(
         self, airline_urn: Urn, card: CardIssued, *, idempotency_key: str
@@ -241,13 +339,19 @@ class PomeloCards(HttpAdapter):
             idempotency_key=idempotency_key,
             json={"status": "DISABLED", "status_reason": "CLIENT_INTERNAL_REASON"},
         )
-        parse_model(
+        updated = parse_model(
             dto.CardResponse,
             parse_json(response, self.vendor, "card.cancel"),
             self.vendor,
             "card.cancel",
-        )
-        self.ledger.close(card.vendor_ref)
+        ).data
+        status = _card_status(updated.status, "card.cancel")
+        if status != "DISABLED":
+            raise ProviderRejectedError(
+                f"pomelo card.cancel: the card is still {status}", vendor=self.vendor
+            )
+        with contextlib.suppress(NotFoundError):  # a card issued before the store kept it
+            await self.ledger.set_status(airline_urn, card.vendor_ref, status)
         await self.replays.put(airline_urn, "pomelo.cancel", card.vendor_ref, {"done": True})
 
     # ------------------------------------------------------------------ webhooks
@@ -259,9 +363,10 @@ class PomeloCards(HttpAdapter):
 
         Raises :class:`WebhookVerificationError` (answer 401) before touching the ledger.
         """
+        check_body_size(body, self.vendor)
         secret = (await self.secret(tenant, "api_secret")).reveal()
-        h = {k.lower(): v for k, v in headers.items()}
-        ts, endpoint, sig = h.get("x-timestamp"), h.get("x-endpoint"), h.get("x-signature")
+        ts, endpoint = header(headers, "X-Timestamp"), header(headers, "X-Endpoint")
+        sig = header(headers, "X-Signature")
         if not ts or not endpoint or not sig:
             raise WebhookVerificationError("missing Pomelo signature headers")
         current = now or self.clock.now()
@@ -269,20 +374,26 @@ class PomeloCards(HttpAdapter):
             sent = int(ts)
         except ValueError:
             raise WebhookVerificationError("Pomelo X-Timestamp is not an integer") from None
-        if abs(current.timestamp() - sent) > TOLERANCE.total_seconds():
-            raise WebhookVerificationError("Pomelo webhook timestamp outside 300 s", timestamp=sent)
+        window = (
+            AUTHORIZATION_TOLERANCE
+            if endpoint.startswith("/transactions/authorizations")
+            else TOLERANCE
+        )
+        if abs(current.timestamp() - sent) > window.total_seconds():
+            raise WebhookVerificationError(
+                f"Pomelo webhook timestamp outside {int(window.total_seconds())} s",
+                timestamp=sent,
+            )
         expected = pomelo_signature(secret, ts, endpoint, body)
         if not hmac.compare_digest(expected.encode(), sig.strip().encode()):
             raise WebhookVerificationError("Pomelo webhook signature does not match")
         try:
-            event = dto.TransactionEvent.model_validate(
-                load_json(body, limits=LIMITS["webhook"], what="Pomelo webhook")
-            )
-        except (InvalidInputError, ValueError, TypeError):
+            event = dto.TransactionEvent.model_validate(decode_json(body, self.vendor))
+        except ValueError:
             raise WebhookVerificationError(
                 "Pomelo webhook body does not match the contract"
             ) from None
-        kind, answer = self._apply(endpoint, event, current)
+        kind, answer = await self._apply(tenant, endpoint, event, current)
         out = json.dumps(answer, separators=(",", ":")).encode()
         rts = str(int(current.timestamp()))
         return WebhookOutcome(
@@ -297,8 +408,8 @@ class PomeloCards(HttpAdapter):
             kind,
         )
 
-    def _apply(
-        self, endpoint: str, event: dto.TransactionEvent, now: datetime
+    async def _apply(
+        self, tenant: Urn, endpoint: str, event: dto.TransactionEvent, now: datetime
     ) -> tuple[str, dict[str, str]]:
         tx, card_ref = event.transaction, event.card.id
         amount = event.amount.local.total
@@ -309,35 +420,44 @@ class PomeloCards(HttpAdapter):
             else ("reversal" if reversal else "settlement")
         )
         seen_key = f"{kind}:{tx.id}"
-        try:
-            acct = self.ledger.account(card_ref)
-        except NotFoundError:
-            return kind, {"status": "REJECTED", "status_detail": "CARD_NOT_FOUND", "message": ""}
-        if seen_key in self._webhooks_seen:
-            approved = kind != "authorization" or tx.id in acct.holds
-            return "duplicate", {
-                "status": "APPROVED" if approved else "REJECTED",
-                "status_detail": "APPROVED" if approved else "INSUFFICIENT_BALANCE",
-                "message": "duplicate",
-            }
-        self._webhooks_seen.add(seen_key)
-        if kind == "authorization":
-            if acct.cancelled or event.amount.local.currency != acct.currency:
-                return kind, {"status": "REJECTED", "status_detail": "INVALID_CARD", "message": ""}
+
+        def answer(status: str, detail: str, message: str = "") -> dict[str, str]:
+            return {"status": status, "status_detail": detail, "message": message}
+
+        def apply(acct: CardAccount) -> tuple[CardAccount, tuple[str, dict[str, str]]]:
+            if seen_key in acct.applied:
+                approved = kind != "authorization" or acct.holds_for(tx.id)
+                return acct, (
+                    "duplicate",
+                    answer(
+                        "APPROVED" if approved else "REJECTED",
+                        "APPROVED" if approved else "INSUFFICIENT_BALANCE",
+                        "duplicate",
+                    ),
+                )
+            done = acct.mark_applied(seen_key)
+            if kind == "authorization":
+                if reversal:
+                    return done.release(tx.original_transaction_id or ""), (
+                        kind,
+                        answer("APPROVED", "APPROVED"),
+                    )
+                if (
+                    acct.cancelled
+                    or acct.vendor_status not in SPENDABLE
+                    or event.amount.local.currency != acct.currency
+                ):
+                    return done, (kind, answer("REJECTED", "INVALID_CARD"))
+                if acct.available(now) < amount:
+                    return done, (kind, answer("REJECTED", "INSUFFICIENT_BALANCE"))
+                return done.hold(tx.id, amount), (kind, answer("APPROVED", "APPROVED"))
+            target = tx.original_transaction_id or tx.id
             if reversal:
-                acct.holds.pop(tx.original_transaction_id or "", None)
-                return kind, {"status": "APPROVED", "status_detail": "APPROVED", "message": ""}
-            if self.ledger.available(card_ref, now) < amount:
-                return kind, {
-                    "status": "REJECTED",
-                    "status_detail": "INSUFFICIENT_BALANCE",
-                    "message": "",
-                }
-            acct.holds[tx.id] = amount
-            return kind, {"status": "APPROVED", "status_detail": "APPROVED", "message": ""}
-        target = tx.original_transaction_id or tx.id
-        if reversal:
-            acct.holds.pop(target, None)
-        else:
-            acct.holds[target] = amount  # the settled amount replaces the authorized one
-        return kind, {"status": "APPROVED", "status_detail": "APPROVED", "message": ""}
+                return done.release(target), (kind, answer("APPROVED", "APPROVED"))
+            # the settled amount replaces the authorized one
+            return done.hold(target, amount), (kind, answer("APPROVED", "APPROVED"))
+
+        try:
+            return await self.ledger.change(tenant, card_ref, apply)
+        except NotFoundError:
+            return kind, answer("REJECTED", "CARD_NOT_FOUND")

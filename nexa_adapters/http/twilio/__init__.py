@@ -1,6 +1,19 @@
 """Twilio SMS adapter and the ``X-Twilio-Signature`` validator."""
 
-from nexa_adapters.http.twilio.provider import TWILIO_ERROR_CODES, TwilioSMS
-from nexa_adapters.http.twilio.signature import compute_signature, validate_signature
+from nexa_adapters.http.twilio.provider import STATUSES, TWILIO_ERROR_CODES, TwilioSMS
+from nexa_adapters.http.twilio.signature import (
+    body_sha256,
+    compute_signature,
+    validate_signature,
+    verify_request,
+)
 
-__all__ = ["TWILIO_ERROR_CODES", "TwilioSMS", "compute_signature", "validate_signature"]
+__all__ = [
+    "STATUSES",
+    "TWILIO_ERROR_CODES",
+    "TwilioSMS",
+    "body_sha256",
+    "compute_signature",
+    "validate_signature",
+    "verify_request",
+]

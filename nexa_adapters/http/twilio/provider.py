@@ -1,7 +1,8 @@
 """Twilio SMS over the Messages API, plus verified status callbacks.
 
 Credentials per tenant: ``account_sid``, ``auth_token`` and ``from_number`` (E.164) or
-``messaging_service_sid``.
+``messaging_service_sid``. Status callbacks are verified with ``X-Twilio-Signature``
+(:mod:`~nexa_adapters.http.twilio.signature`) before anything in them is read.
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ from typing import Any
 import httpx
 
 from nexa_adapters.http._base import HttpAdapter
+from nexa_adapters.http._inbound import DeliveryReceipt
 from nexa_adapters.http._resilience import (
     Classifier,
     default_error,
@@ -20,7 +22,7 @@ from nexa_adapters.http._resilience import (
     retry_after_seconds,
 )
 from nexa_adapters.http.twilio import dto
-from nexa_adapters.http.twilio.signature import validate_signature
+from nexa_adapters.http.twilio.signature import verify_request
 from nexa_core.errors import (
     InvalidInputError,
     NexaError,
@@ -34,7 +36,7 @@ from nexa_core.model import Channel, NotificationStatus
 from nexa_core.ports import OutboundMessage, SendResult
 from nexa_core.urn import Urn
 
-__all__ = ["TWILIO_ERROR_CODES", "TwilioSMS"]
+__all__ = ["STATUSES", "TWILIO_ERROR_CODES", "TwilioSMS"]
 
 #: Twilio error codes (``code`` in the error body) that refine the HTTP status table.
 TWILIO_ERROR_CODES: Mapping[int, type[NexaError]] = {
@@ -46,14 +48,23 @@ TWILIO_ERROR_CODES: Mapping[int, type[NexaError]] = {
     21614: ProviderRejectedError,  # 'To' is not a mobile number
 }
 
-_STATUS = {
+#: every message status Twilio publishes → what it means for the receipt (None: the
+#: callback changes nothing and is acknowledged; inbound ``receiving``/``received`` are
+#: not statuses of a message Nexa sent)
+STATUSES: Mapping[str, NotificationStatus | None] = {
     "accepted": NotificationStatus.QUEUED,
+    "scheduled": NotificationStatus.QUEUED,
     "queued": NotificationStatus.QUEUED,
     "sending": NotificationStatus.QUEUED,
     "sent": NotificationStatus.SENT,
+    "partially_delivered": NotificationStatus.SENT,
     "delivered": NotificationStatus.DELIVERED,
+    "read": NotificationStatus.DELIVERED,
     "undelivered": NotificationStatus.FAILED,
     "failed": NotificationStatus.FAILED,
+    "canceled": NotificationStatus.FAILED,
+    "receiving": None,
+    "received": None,
 }
 
 
@@ -128,19 +139,40 @@ class TwilioSMS(HttpAdapter):
         )
         if message.dedup_key:
             await self.replays.put(tenant, "twilio.send", message.dedup_key, {"sid": created.sid})
+            await self.replays.put(tenant, "twilio.sid", created.sid, {"key": message.dedup_key})
         return SendResult(created.sid)
 
     async def verify_status_callback(
-        self, tenant: Urn, url: str, params: Mapping[str, str], signature: str
-    ) -> tuple[str, NotificationStatus]:
-        """Check ``X-Twilio-Signature`` and return ``(message sid, status)``."""
+        self, tenant: Urn, url: str, headers: Mapping[str, str], body: bytes
+    ) -> DeliveryReceipt:
+        """Verify a status callback (the tenant's auth token) and read it.
+
+        ``url`` is the full callback URL Twilio requested. Raises
+        :class:`WebhookVerificationError` for a bad signature, a malformed body or a
+        status Twilio does not publish.
+        """
         token = await self.secret(tenant, "auth_token")
-        if not validate_signature(token.reveal(), url, params, signature):
-            raise WebhookVerificationError("twilio status callback signature does not match")
-        cb = parse_model(dto.StatusCallback, dict(params), self.vendor, "status-callback")
-        status = _STATUS.get(cb.MessageStatus.lower())
-        if status is None:
+        form = verify_request(token.reveal(), url, headers, body)
+        try:
+            cb = dto.StatusCallback.model_validate(dict(form))
+        except ValueError:
             raise WebhookVerificationError(
-                f"twilio status callback has unknown status {cb.MessageStatus!r}"
+                "twilio status callback does not carry MessageSid and MessageStatus",
+                vendor=self.vendor,
+            ) from None
+        raw = cb.MessageStatus.lower()
+        if raw not in STATUSES:
+            raise WebhookVerificationError(
+                f"twilio status callback has unknown status {cb.MessageStatus!r}",
+                vendor=self.vendor,
             )
-        return cb.MessageSid, status
+        known = await self.replays.get(tenant, "twilio.sid", cb.MessageSid)
+        return DeliveryReceipt(
+            vendor=self.vendor,
+            event_id=f"{cb.MessageSid}.{raw}",  # one callback per status transition
+            message_id=cb.MessageSid,
+            dedup_key=str(known["key"]) if known else None,
+            status=STATUSES[raw],
+            vendor_event=raw,
+            reason=f"error {cb.ErrorCode}" if cb.ErrorCode else "",
+        )

@@ -1,14 +1,24 @@
 """Uber Guest Rides (Uber for Business): estimates, trips, cancel, signed status webhooks.
 
 Credentials per tenant: ``client_id`` and ``client_secret`` (OAuth2 client credentials,
-scope ``guests.trips``; the secret also keys the ``X-Uber-Signature`` webhook HMAC) and
-``guest_phone`` (the airline desk's number, so no passenger phone leaves the airline).
-The transfer URN travels as ``expense_memo`` and is the replay key.
+scope ``guests.trips``), ``webhook_signing_key`` (the signing key Uber shows for the
+webhook URL: it keys the ``X-Uber-Signature`` HMAC and is never the OAuth client secret),
+``guest_phone`` (the airline desk's number, so no passenger phone leaves the airline) and,
+for a third-party app acting for the airline's organization, ``organization_uuid`` (sent
+as ``x-uber-organizationuuid``; Uber denies third-party calls without it). The transfer URN
+travels as ``expense_memo`` and is the replay key.
+
+Webhook envelopes Uber documents for Guest Rides: ``guests.trips.status_changed`` (its
+``meta.status`` is mapped, see :attr:`UberRides.STATES`) and ``guests.trips.receipt_ready``
+(acknowledged, changes nothing). Other event types are acknowledged and ignored with a
+logged reason.
 """
 
 from __future__ import annotations
 
-import json
+import contextlib
+import hashlib
+import hmac
 from collections.abc import Mapping
 from datetime import UTC, datetime
 from decimal import Decimal
@@ -17,16 +27,30 @@ from typing import Any
 import httpx
 from pydantic import BaseModel, ConfigDict, Field
 
+from nexa_adapters.http._inbound import header
 from nexa_adapters.http._oauth import TokenCache
 from nexa_adapters.http._resilience import parse_json, parse_model
-from nexa_adapters.http._transport import RideHailingAdapter
-from nexa_adapters.webhooks import hmac_sha256_matches
-from nexa_core.errors import ProviderRejectedError, WebhookVerificationError
+from nexa_adapters.http._transport import RideEvent, RideHailingAdapter
+from nexa_core.errors import NotFoundError, ProviderRejectedError, WebhookVerificationError
 from nexa_core.model import Money, TransferStatus
 from nexa_core.ports import TransferQuote, TransferRequest
 from nexa_core.urn import Urn
 
-__all__ = ["UberRides"]
+__all__ = ["EVENT_TYPES", "ORGANIZATION_HEADER", "UberRides", "uber_signature"]
+
+#: Third-party apps name the organization they act for in this header.
+ORGANIZATION_HEADER = "x-uber-organizationuuid"
+
+#: Guest Rides webhook event types Uber documents → whether they carry a ride state.
+EVENT_TYPES: Mapping[str, bool] = {
+    "guests.trips.status_changed": True,
+    "guests.trips.receipt_ready": False,
+}
+
+
+def uber_signature(signing_key: str, body: bytes) -> str:
+    """``X-Uber-Signature``: hex HMAC-SHA256 of the raw body with the webhook signing key."""
+    return hmac.new(signing_key.encode(), body, hashlib.sha256).hexdigest()
 
 
 class _M(BaseModel):
@@ -75,7 +99,8 @@ class UberRides(RideHailingAdapter):
     vendor = "uber"
     default_base_url = "https://api.uber.com"
     token_url = "https://auth.uber.com/oauth/v2/token"
-    STATES: Mapping[str, TransferStatus] = {
+    #: every ``meta.status`` of ``guests.trips.status_changed``
+    STATES: Mapping[str, TransferStatus | None] = {
         "processing": TransferStatus.REQUESTED,
         "accepted": TransferStatus.DISPATCHED,
         "arriving": TransferStatus.DISPATCHED,
@@ -84,7 +109,6 @@ class UberRides(RideHailingAdapter):
         "rider_canceled": TransferStatus.CANCELLED,
         "driver_canceled": TransferStatus.CANCELLED,
         "no_drivers_available": TransferStatus.FAILED,
-        "failed": TransferStatus.FAILED,
     }
 
     def __init__(self, **kwargs: Any) -> None:
@@ -112,8 +136,15 @@ class UberRides(RideHailingAdapter):
     async def _call(
         self, method: str, path: str, tenant: Urn, operation: str, **kw: Any
     ) -> httpx.Response:
+        organization: str | None = None
+        with contextlib.suppress(NotFoundError):  # first-party apps need none
+            organization = (await self.secret(tenant, "organization_uuid")).reveal()
+
         async def headers() -> dict[str, str]:
-            return {"Authorization": f"Bearer {await self.tokens.token(tenant)}"}
+            out = {"Authorization": f"Bearer {await self.tokens.token(tenant)}"}
+            if organization:
+                out[ORGANIZATION_HEADER] = organization
+            return out
 
         async def refresh() -> None:
             await self.tokens.invalidate(tenant)
@@ -201,16 +232,30 @@ class UberRides(RideHailingAdapter):
         return None
 
     async def _verify(self, tenant: Urn, body: bytes, headers: Mapping[str, str]) -> None:
-        sig = {k.lower(): v for k, v in headers.items()}.get("x-uber-signature")
+        sig = header(headers, "X-Uber-Signature")
         if not sig:
-            raise WebhookVerificationError("missing X-Uber-Signature")
-        key = (await self.secret(tenant, "client_secret")).reveal().encode()
-        if not hmac_sha256_matches(key, body, sig, encoding="hex"):
-            raise WebhookVerificationError("uber webhook signature does not match")
+            raise WebhookVerificationError("missing X-Uber-Signature", vendor=self.vendor)
+        key = (await self.secret(tenant, "webhook_signing_key")).reveal()
+        expected = uber_signature(key, body)
+        # hex digits compare case-insensitively (constant time on the normalised forms)
+        if not hmac.compare_digest(expected.encode(), sig.strip().lower().encode()):
+            raise WebhookVerificationError(
+                "uber webhook signature does not match", vendor=self.vendor
+            )
 
-    def _event(self, body: bytes) -> tuple[str, str, str, datetime | None]:
-        data = json.loads(body)
+    def _event(self, data: Any) -> RideEvent:
         at = data.get("event_time")
         when = datetime.fromtimestamp(int(at), UTC) if at is not None else None
         meta = data["meta"]
-        return str(data["event_id"]), str(meta["resource_id"]), str(meta["status"]), when
+        kind = str(data["event_type"])
+        event_id, ref = str(data["event_id"]), str(meta["resource_id"])
+        if not event_id or not ref:
+            raise ValueError("event_id and meta.resource_id are required")
+        if EVENT_TYPES.get(kind):
+            return RideEvent(event_id, ref, str(meta["status"]), when)
+        note = (
+            f"{kind} carries no ride state"
+            if kind in EVENT_TYPES
+            else f"{kind} is not a documented Guest Rides event type"
+        )
+        return RideEvent(event_id, ref, None, when, note)

@@ -15,8 +15,8 @@ from nexa_adapters.http.amadeus import AmadeusHotels
 from nexa_adapters.secrets import EnvSecrets
 from nexa_core.errors import (
     MalformedResponseError,
-    NotFoundError,
     ProviderAuthError,
+    ProviderNotFoundError,
     ProviderRejectedError,
     ProviderTimeoutError,
     ProviderUnavailableError,
@@ -152,7 +152,7 @@ async def test_429_with_retry_after_is_retried(amadeus: Any) -> None:
         (400, 38194, "Too many requests", RateLimitedError),
         (401, 38190, "Invalid access token", ProviderAuthError),
         (403, 38197, "Forbidden", ProviderAuthError),
-        (404, 1797, "NOT FOUND", NotFoundError),
+        (404, 1797, "NOT FOUND", ProviderNotFoundError),
         (429, 38194, "Too many requests", RateLimitedError),
         (500, 141, "SYSTEM ERROR HAS OCCURRED", ProviderUnavailableError),
         (503, 38189, "Internal error", ProviderUnavailableError),

@@ -15,8 +15,8 @@ import respx
 from nexa_adapters.http.hotelbeds import HotelbedsHotels, signature
 from nexa_core.errors import (
     MalformedResponseError,
-    NotFoundError,
     ProviderAuthError,
+    ProviderNotFoundError,
     ProviderRejectedError,
     ProviderTimeoutError,
     ProviderUnavailableError,
@@ -140,7 +140,7 @@ async def test_a_stale_signature_is_refused_as_auth_error(hotelbeds: Any) -> Non
         (401, {"error": "Authorization field missing"}, ProviderAuthError),
         (403, {"error": "Developer Over Qps"}, RateLimitedError),
         (403, {"error": "Developer Inactive"}, ProviderAuthError),
-        (404, error("BOOKING_NOT_FOUND", "nope"), NotFoundError),
+        (404, error("BOOKING_NOT_FOUND", "nope"), ProviderNotFoundError),
         (429, {"error": "Too many requests"}, RateLimitedError),
         (500, error("SYSTEM_ERROR", "internal"), ProviderUnavailableError),
         (504, {"error": "timeout"}, ProviderTimeoutError),

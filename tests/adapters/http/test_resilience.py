@@ -17,8 +17,8 @@ from nexa_adapters.http._resilience import (
 from nexa_core.errors import (
     CircuitOpenError,
     MalformedResponseError,
-    NotFoundError,
     ProviderAuthError,
+    ProviderNotFoundError,
     ProviderRejectedError,
     ProviderTimeoutError,
     ProviderUnavailableError,
@@ -48,7 +48,7 @@ def _client(**kw: object) -> ResilientClient:
         (400, ProviderRejectedError),
         (401, ProviderAuthError),
         (403, ProviderAuthError),
-        (404, NotFoundError),
+        (404, ProviderNotFoundError),
         (409, ProviderRejectedError),
         (422, ProviderRejectedError),
         (429, RateLimitedError),

@@ -35,6 +35,7 @@ UBER_ENV = {
     "NEXA_SECRET__LAN__UBER__CLIENT_ID": "ub-cid",
     "NEXA_SECRET__LAN__UBER__CLIENT_SECRET": "ub-csecret",
     "NEXA_SECRET__LAN__UBER__GUEST_PHONE": "+56222223333",
+    "NEXA_SECRET__LAN__UBER__WEBHOOK_SIGNING_KEY": "ub-signing-key",
 }
 CABIFY_ENV = {
     "NEXA_SECRET__LAN__CABIFY__API_KEY": "cb-key",
@@ -119,16 +120,34 @@ class FakeUber:
 
 CABIFY_ESTIMATES = [
     {
-        "vehicle_type": {"_id": "executive", "name": "Executive", "max_passengers": 4},
-        "total_price": 2450,
-        "currency": "USD",
-        "eta": {"min": 7, "formatted": "7 min"},
+        "distance": 21000,
+        "duration": 1560,
+        "eta": {"formatted": "7 min", "low_availability": False},
+        "product": {
+            "description": "Executive cars",
+            "id": "d79565b5b64d9d46549925c254793937",
+            "name": "Cabify Executive",
+            "service_type": "standard",
+            "slug": "executive",
+        },
+        "route": "ukbvFnjhU",
+        "supplements": [],
+        "total": {"amount": 2450, "currency": "USD"},
     },
     {
-        "vehicle_type": {"_id": "van", "name": "Van", "max_passengers": 7},
-        "total_price": 3900,
-        "currency": "USD",
-        "eta": {"min": 12},
+        "distance": 21000,
+        "duration": 1560,
+        "eta": {"formatted": "12 min", "low_availability": True},
+        "product": {
+            "description": "Up to 7 riders",
+            "id": "75dd566797369d1f0927102e5356ce59",
+            "name": "Cabify Van",
+            "service_type": "standard",
+            "slug": "van",
+        },
+        "route": "ukbvFnjhU",
+        "supplements": [],
+        "total": {"amount": 3900, "currency": "USD"},
     },
 ]
 
@@ -136,29 +155,30 @@ CABIFY_ESTIMATES = [
 class FakeCabify:
     def __init__(self, mock: respx.MockRouter) -> None:
         self.journeys: dict[str, dict[str, Any]] = {}
-        mock.post(CABIFY + "/api/v4/estimates").respond(200, json=CABIFY_ESTIMATES)
+        self.estimates: list[dict[str, Any]] = []
+        self.cancelled: list[str] = []
+        mock.post(CABIFY + "/api/v4/estimates").mock(side_effect=self.estimate)
         mock.post(CABIFY + "/api/v4/journey").mock(side_effect=self.create)
-        mock.post(url__regex=r".*/api/v4/journey/(?P<jid>[^/]+)/cancel$").mock(
+        mock.post(url__regex=r".*/api/v4/journey/(?P<jid>[^/]+)/state$").mock(
             side_effect=self.cancel
         )
+
+    def estimate(self, request: httpx.Request) -> httpx.Response:
+        self.estimates.append(json.loads(request.content))
+        return httpx.Response(200, json=CABIFY_ESTIMATES)
 
     def create(self, request: httpx.Request) -> httpx.Response:
         assert request.headers["Authorization"] == "Bearer cb-key"
         body = json.loads(request.content)
-        jid = f"f3b2c1d0{len(self.journeys):04d}"
+        jid = f"f0397896-19aa-11ed-b6fe-7aaea806{len(self.journeys):04d}"
         self.journeys[jid] = body
-        return httpx.Response(201, json={"id": jid})
+        return httpx.Response(200, json={"id": jid})
 
     def cancel(self, request: httpx.Request, jid: str) -> httpx.Response:
-        return httpx.Response(
-            200,
-            json={
-                "id": jid,
-                "state": {"name": "rider_cancel"},
-                "cancellation_fee": 500,
-                "currency": "USD",
-            },
-        )
+        if jid not in self.journeys:
+            return httpx.Response(404, json={"message": "journey not found"})
+        self.cancelled.append(jid)
+        return httpx.Response(200, json={"id": jid})
 
 
 @pytest.fixture
@@ -210,17 +230,19 @@ async def test_uber_dispatch_carries_the_transfer_urn_and_replays_once(uber: Any
 
 
 @pytest.mark.anyio
-async def test_cabify_prices_are_minor_units_and_cancel_fee_is_returned_once(cabify: Any) -> None:
+async def test_cabify_prices_are_minor_units_and_cancel_goes_through_the_state_endpoint(
+    cabify: Any,
+) -> None:
     fake, _ = cabify
     adapter = CabifyRides(**adapter_options(CABIFY_ENV))
     quote = await adapter.quote(sample_transfer_request(passengers=2))
     assert quote.price.amount == Decimal("24.50") and quote.eta_minutes == 7
     d = await adapter.dispatch(sample_transfer_request("t-2", passengers=6))
-    assert fake.journeys[d.vendor_ref]["vehicle_type_id"] == "van"
-    assert fake.journeys[d.vendor_ref]["external_id"] == "urn:transfer:t-2"
-    fee = await adapter.cancel(LAN, d.transfer_urn)
-    assert fee is not None and fee.amount == Decimal("5")
-    assert await adapter.cancel(LAN, d.transfer_urn) == fee
+    assert fake.journeys[d.vendor_ref]["product_id"] == "75dd566797369d1f0927102e5356ce59"
+    assert fake.journeys[d.vendor_ref]["reason"] == "urn:transfer:t-2"
+    assert await adapter.cancel(LAN, d.transfer_urn) is None  # a fee comes with the sale
+    assert await adapter.cancel(LAN, d.transfer_urn) is None
+    assert fake.cancelled == [d.vendor_ref]  # the second cancel is a replay
 
 
 def _uber_event(
@@ -263,7 +285,9 @@ async def test_uber_state_webhooks_are_verified_and_mapped(
     adapter = UberRides(**adapter_options(UBER_ENV))
     d = await adapter.dispatch(sample_transfer_request("t-w"))
     body = _uber_event(d.vendor_ref, state)
-    update = await adapter.verify_webhook(LAN, body, {"X-Uber-Signature": _hex("ub-csecret", body)})
+    update = await adapter.verify_webhook(
+        LAN, body, {"X-Uber-Signature": _hex("ub-signing-key", body)}
+    )
     assert update.status is status and str(update.transfer_urn) == "urn:transfer:t-w"
 
 
@@ -275,29 +299,30 @@ async def test_uber_webhooks_with_bad_signatures_or_unknown_rides_are_rejected(u
     for headers in (
         {},
         {"X-Uber-Signature": _hex("wrong", body)},
-        {"X-Uber-Signature": _hex("ub-csecret", body + b" ")},
+        {"X-Uber-Signature": _hex("ub-csecret", body)},  # the OAuth secret never signs
+        {"X-Uber-Signature": _hex("ub-signing-key", body + b" ")},
     ):
         with pytest.raises(WebhookVerificationError):
             await adapter.verify_webhook(LAN, body, headers)
     stranger = _uber_event("not-ours", "completed")
     with pytest.raises(WebhookVerificationError, match="did not dispatch"):
         await adapter.verify_webhook(
-            LAN, stranger, {"X-Uber-Signature": _hex("ub-csecret", stranger)}
+            LAN, stranger, {"X-Uber-Signature": _hex("ub-signing-key", stranger)}
         )
     odd = _uber_event(d.vendor_ref, "teleported")
     with pytest.raises(WebhookVerificationError, match="unknown state"):
-        await adapter.verify_webhook(LAN, odd, {"X-Uber-Signature": _hex("ub-csecret", odd)})
+        await adapter.verify_webhook(LAN, odd, {"X-Uber-Signature": _hex("ub-signing-key", odd)})
 
 
 @pytest.mark.anyio
 @pytest.mark.parametrize(
     ("state", "status"),
     [
-        ("hire", TransferStatus.DISPATCHED),
-        ("pick_up", TransferStatus.IN_PROGRESS),
-        ("drop_off", TransferStatus.COMPLETED),
-        ("rider_cancel", TransferStatus.CANCELLED),
-        ("no_driver", TransferStatus.FAILED),
+        ("hired", TransferStatus.DISPATCHED),
+        ("pick up", TransferStatus.IN_PROGRESS),
+        ("drop off", TransferStatus.COMPLETED),
+        ("rider cancel", TransferStatus.CANCELLED),
+        ("not found", TransferStatus.FAILED),
     ],
 )
 async def test_cabify_state_webhooks_are_verified_and_mapped(
@@ -341,7 +366,9 @@ async def test_error_mapping_table_for_both_vendors(
     mock.post(UBER + "/v1/guests/trips/estimates").respond(
         status, json={"code": "x", "message": "y"}
     )
-    mock.post(CABIFY + "/api/v4/estimates").respond(status, json={"error": "x"})
+    mock.post(CABIFY + "/api/v4/estimates").mock(
+        return_value=httpx.Response(status, json={"error": "x"})
+    )
     with pytest.raises(error_cls):
         await UberRides(**adapter_options(UBER_ENV)).quote(sample_transfer_request())
     with pytest.raises(error_cls):
