@@ -26,6 +26,7 @@ import sqlalchemy as sa
 from nexa_adapters.engine import DbosEngine, InProcessEngine
 from nexa_adapters.inprocess.coordination import InProcessCoordination
 from nexa_adapters.memory import MemoryStore
+from nexa_adapters.render import JinjaRenderer
 from nexa_adapters.sandbox import SandboxBooking, SandboxHotels, SandboxMessages, airport
 from nexa_adapters.sql.store import SqlStore
 from nexa_core.model import CaseStatus, PaymentMode, RoomType
@@ -74,6 +75,7 @@ async def saga_rate(store, engine, n: int) -> float:  # type: ignore[no-untyped-
         notifications={"sandbox": SandboxMessages()},
         clock=SystemClock(),
         ids=UuidIds(),
+        renderer=JinjaRenderer(),
     )
     # partner rate limits off: this measures the engine, not a partner's 5 bookings/s
     unlimited = {op: 1e6 for op in ("booking", "cancel", "card", "transport", "notification")}

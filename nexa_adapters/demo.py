@@ -30,12 +30,12 @@ from nexa_adapters.bootstrap import Nexa, bootstrap
 from nexa_adapters.documents import parse_manifest
 from nexa_adapters.documents.policy import parse_policy
 from nexa_adapters.engine.wiring import build_orchestrator
+from nexa_adapters.reporting.builder import care_figures, plan_figures
 from nexa_adapters.sandbox import (
     FaultInjector,
     SandboxHotels,
     SandboxMessages,
     SandboxPayments,
-    SandboxTransport,
     synthetic_manifest,
 )
 from nexa_adapters.sandbox.ledger import LedgerBooking, LedgerCoordination, SandboxLedger
@@ -146,7 +146,7 @@ def _build(opts: DemoOptions, executor: int = 0) -> tuple[Nexa, SandboxLedger]:
         store_url=f"sqlite:///{work / 'nexa.db'}?synchronous=normal",
         engine_url=engine_url,
         coordination_url="inprocess://",
-        snapshot_url="memory://",
+        snapshot_url="auto",  # passenger documents in nexa.snapshots.db, next to nexa.db
         seed=opts.seed,
     )
     ledger = SandboxLedger(work / "partners.db")
@@ -174,14 +174,13 @@ def _build(opts: DemoOptions, executor: int = 0) -> tuple[Nexa, SandboxLedger]:
         hotel_providers=hotels,
         booking=booking,
         payments=SandboxPayments(),
-        transport={"sandbox": SandboxTransport()},
         notifications={"sandbox": SandboxMessages()},
         provider_options={"engine_time_scale": opts.time_scale},
     )
     # the sandbox partners publish generous limits; real partners keep the defaults
     nexa.extras["partner_rates"] = {
         f"{vendor}.{op}": 200.0
-        for vendor in (*_VENDORS, "sandbox")
+        for vendor in (*_VENDORS, "sandbox", "sandbox-cars")
         for op in ("booking", "cancel", "card", "transport", "notification")
     }
     return nexa, ledger
@@ -380,6 +379,36 @@ async def _run(
             destroy()
 
 
+def _money_map(values: dict[str, Decimal]) -> dict[str, str]:
+    return {k: str(v.quantize(Decimal("0.01"))) for k, v in sorted(values.items())}
+
+
+def care_summary(figures: Any) -> dict[str, Any]:
+    """The report's care figures as plain JSON values (the demo summary's ``care``)."""
+    return {
+        "vouchers_issued": figures.vouchers_issued,
+        "notifications": {
+            c.channel: {
+                "sent": c.sent,
+                "failed": c.failed,
+                "fallback": c.fallback,
+                "queued": c.queued,
+            }
+            for c in figures.channels
+        },
+        "cards": {
+            "issued": figures.cards_issued,
+            "loaded": {k: str(v) for k, v in figures.loaded},
+            "planned": {k: str(v) for k, v in figures.planned},
+            "drops_loaded": figures.drops_loaded,
+            "drops_scheduled": figures.drops_scheduled,
+        },
+        "transfers": dict(figures.transfers),
+        "transfers_by_vendor": dict(figures.transfers_by_vendor),
+        "late_cancellation_fees": {k: str(v) for k, v in figures.late_cancellation_fees},
+    }
+
+
 async def _summary(
     nexa: Nexa, tenant: TenantContext, case_urn: Urn, ledger: SandboxLedger
 ) -> dict[str, Any]:
@@ -387,9 +416,11 @@ async def _summary(
     subs = await nexa.store.sub_cases.find(tenant, case_urn=case_urn)
     reservations = await nexa.store.reservations.find(tenant, case_urn=case_urn)
     reviews = await nexa.store.reviews.find(tenant, case_urn=case_urn)
-    by_sub = {s.urn: s for s in subs}
+    by_sub = {str(s.urn.base): s for s in subs}
     placed = {SubCaseStatus.OFFER_READY, SubCaseStatus.RESOLVED}
-    tiers: dict[str, dict[str, int]] = defaultdict(lambda: {"passengers": 0, "accommodated": 0})
+    tiers: dict[str, dict[str, Any]] = defaultdict(
+        lambda: {"passengers": 0, "accommodated": 0, "not_accommodated": 0, "cost": {}}
+    )
     for s in subs:
         row = tiers[s.group.tier.value]
         row["passengers"] += s.group.size
@@ -397,30 +428,49 @@ async def _summary(
             s.status in placed and s.reservation_urn is not None
         ) or s.status is SubCaseStatus.RESOLVED:
             row["accommodated"] += s.group.size
+        else:
+            row["not_accommodated"] += s.group.size
+    # only a CONFIRMED reservation costs money (a FAILED or cancelled one has no cost)
     live = [r for r in reservations if r.status is ReservationStatus.CONFIRMED]
     cost: dict[str, Decimal] = defaultdict(Decimal)
+    tier_cost: dict[str, dict[str, Decimal]] = defaultdict(lambda: defaultdict(Decimal))
     for r in live:
         cost[r.total.currency] += r.total.amount
-    totals = case_totals = {}
-    waves = await nexa.store.waves.find(tenant, case_urn=case_urn)
-    for w in waves:
-        case_totals = w.plan.get("totals") or {}
-    savings = case_totals.get("savings_vs_market") if isinstance(case_totals, dict) else None
+        sub = by_sub.get(str(r.sub_case_urn.base))
+        if sub is not None:
+            tier_cost[sub.group.tier.value][r.total.currency] += r.total.amount
+    for tier, amounts in tier_cost.items():
+        tiers[tier]["cost"] = _money_map(amounts)
+    waves = sorted(await nexa.store.waves.find(tenant, case_urn=case_urn), key=lambda w: w.sequence)
+    planned, savings = plan_figures(w.plan for w in waves)
+    passengers = sum(s.group.size for s in subs)
+    accommodated = sum(v["accommodated"] for v in tiers.values())
     totals = {
-        "passengers": sum(s.group.size for s in subs),
-        "accommodated": sum(v["accommodated"] for v in tiers.values()),
+        "passengers": passengers,
+        "accommodated": accommodated,
+        "not_accommodated": passengers - accommodated,
         "groups": len(subs),
         "rooms": sum(len(r.rooms) for r in live),
         "hotels_used": len({str(r.hotel_urn) for r in live}),
-        "cost": {k: str(v.quantize(Decimal("0.01"))) for k, v in cost.items()},
-        "savings_vs_market": savings,
+        "cost": _money_map(cost),
+        "planned_cost": {k: str(v) for k, v in planned},
+        "savings_vs_market": str(savings) if savings is not None else "unknown",
+        "waves": len(waves),
     }
     sub_status = Counter(s.status.value for s in subs)
+    care = care_summary(
+        care_figures(
+            await nexa.store.notifications.find(tenant, case_urn=case_urn),
+            await nexa.store.cards.find(tenant, case_urn=case_urn),
+            await nexa.store.transfers.find(tenant, case_urn=case_urn),
+        )
+    )
     return {
         "case": str(case_urn),
         "status": case.status.value,
         "totals": totals,
         "by_tier": {k: tiers[k] for k in sorted(tiers)},
+        "care": care,
         "sub_cases": dict(sorted(sub_status.items())),
         "manual_review": dict(sorted(Counter(r.category.value for r in reviews).items())),
         "partner": {
@@ -432,4 +482,5 @@ async def _summary(
         "unplaced_groups": sum(
             1 for s in by_sub.values() if s.status is SubCaseStatus.MANUAL_REVIEW
         ),
+        "store_url": nexa.settings.store_url.split("?", 1)[0],
     }

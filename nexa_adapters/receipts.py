@@ -10,10 +10,19 @@ the ``nexa webhooks receive`` command and any HTTP endpoint mounted over it:
   entry records the vendor, the reason and the body's size and digest (never its content),
   :class:`~nexa_core.errors.WebhookVerificationError` is raised, and nothing else changes;
 * a verified receipt is applied idempotently (redeliveries change nothing): delivery
-  receipts through :func:`~nexa_core.care.handle_delivery_receipt`, ride states through
-  :func:`~nexa_core.care.handle_transfer_webhook`, card transactions by the card
-  authorizer (whose signed answer is returned). Events that change nothing are
-  acknowledged and counted.
+  receipts through :func:`~nexa_core.care.handle_delivery_receipt` (a bounce sends the
+  message's fallback once), ride states through
+  :func:`~nexa_core.care.handle_transfer_update`, card transactions by the card
+  authorizer (whose signed answer is returned) or, for partners that report them to Nexa
+  (the sandbox), through :func:`~nexa_core.care.record_card_event`. Events that change
+  nothing are acknowledged and counted; with ``strict=True`` (the operator's
+  ``nexa care webhook``) an event about an unknown record, or another tenant's, raises
+  :class:`~nexa_core.errors.NotFoundError` instead.
+
+Partners outside :data:`RECEIPT_VENDORS` (the sandbox ones) are taken when a configured
+provider of that name verifies its own deliveries (``verify_webhook`` for rides,
+``verify_receipt`` for messages, ``verify_card_event`` for cards); the first that accepts
+a delivery decides its kind.
 """
 
 from __future__ import annotations
@@ -25,7 +34,12 @@ from typing import Any
 import attrs
 
 from nexa_adapters.http._inbound import DeliveryReceipt
-from nexa_core.care import CareDeps, handle_delivery_receipt, handle_transfer_webhook
+from nexa_core.care import (
+    CareDeps,
+    handle_delivery_receipt,
+    handle_transfer_update,
+    record_card_event,
+)
 from nexa_core.errors import (
     ConfigurationError,
     InvalidInputError,
@@ -62,6 +76,8 @@ class ReceiptOutcome:
     acknowledged: int  # verified, changes nothing (engagement, interim states, unknown ids)
     answer: Mapping[str, Any] | None = None
     answer_headers: Mapping[str, str] | None = None
+    #: what each applied event did, one line each (``urn: now IN_PROGRESS``)
+    details: tuple[str, ...] = ()
 
     def to_dict(self) -> dict[str, Any]:
         """A JSON-friendly view."""
@@ -73,6 +89,8 @@ class ReceiptOutcome:
         }
         if self.answer is not None:
             out["answer"] = dict(self.answer)
+        if self.details:
+            out["details"] = list(self.details)
         return out
 
 
@@ -93,6 +111,7 @@ class ReceiptDesk:
         notifications: Mapping[str, Any],
         transport: Mapping[str, Any],
         payments: Any = None,
+        deps: CareDeps | None = None,
     ) -> None:
         self.store = store
         self.clock = clock
@@ -100,11 +119,15 @@ class ReceiptDesk:
         self.notifications = notifications
         self.transport = transport
         self.payments = payments
-        self.deps = CareDeps(store=store, clock=clock, ids=ids)
+        #: the care services' ports (with the renderer and message providers a bounce's
+        #: fallback needs, and the snapshot store a ride's page is rewritten in)
+        self.deps = deps or CareDeps(store=store, clock=clock, ids=ids)
 
     @classmethod
     def from_nexa(cls, nexa: Any) -> ReceiptDesk:
         """The desk over a bootstrapped :class:`~nexa_adapters.bootstrap.Nexa`."""
+        from nexa_adapters.engine.wiring import care_deps
+
         return cls(
             store=nexa.store,
             clock=nexa.clock,
@@ -112,10 +135,27 @@ class ReceiptDesk:
             notifications=nexa.notifications,
             transport=nexa.transport,
             payments=nexa.payments,
+            deps=care_deps(nexa),
         )
+
+    def _own_verifiers(self, vendor: str) -> list[tuple[str, Any]]:
+        """Providers named ``vendor`` that verify their own deliveries (the sandbox)."""
+        out: list[tuple[str, Any]] = []
+        rides = self.transport.get(vendor)
+        if rides is not None and hasattr(rides, "verify_webhook"):
+            out.append(("transfer", rides.verify_webhook))
+        messages = self.notifications.get(vendor)
+        if messages is not None and hasattr(messages, "verify_receipt"):
+            out.append(("delivery", messages.verify_receipt))
+        cards = self.payments
+        if getattr(cards, "name", None) == vendor and hasattr(cards, "verify_card_event"):
+            out.append(("card", cards.verify_card_event))
+        return out
 
     def _adapter(self, vendor: str) -> Any:
         kind = RECEIPT_VENDORS.get(vendor)
+        if kind is None and self._own_verifiers(vendor):
+            return None  # verified by the provider itself (see _own)
         if kind is None:
             raise InvalidInputError(
                 f"no receipts are taken from {vendor!r} "
@@ -144,14 +184,17 @@ class ReceiptDesk:
         body: bytes,
         *,
         url: str | None = None,
+        strict: bool = False,
     ) -> ReceiptOutcome:
         """Verify, audit a rejection, apply; see the module docstring."""
         adapter = self._adapter(vendor)
         ctx = TenantContext.system(tenant)
         try:
+            if adapter is None:
+                return await self._own(ctx, vendor, headers, body, strict)
             if vendor == "sendgrid":
                 receipts = await adapter.verify_events(tenant, headers, body)
-                return await self._deliveries(ctx, vendor, receipts)
+                return await self._deliveries(ctx, vendor, receipts, strict)
             if vendor == "twilio":
                 if not url:
                     raise WebhookVerificationError(
@@ -160,10 +203,10 @@ class ReceiptDesk:
                         vendor=vendor,
                     )
                 receipt = await adapter.verify_status_callback(tenant, url, headers, body)
-                return await self._deliveries(ctx, vendor, [receipt])
+                return await self._deliveries(ctx, vendor, [receipt], strict)
             if RECEIPT_VENDORS[vendor] == "transfer":
                 update = await adapter.verify_webhook(tenant, body, headers)
-                return await self._transfer(ctx, vendor, update)
+                return await self._transfer(ctx, vendor, update, strict)
             outcome = await adapter.handle_webhook(tenant, body, headers)
         except WebhookVerificationError as exc:
             await self._reject(ctx, vendor, body, exc)
@@ -197,16 +240,42 @@ class ReceiptDesk:
             ),
         )
 
+    async def _own(
+        self,
+        ctx: TenantContext,
+        vendor: str,
+        headers: Mapping[str, str],
+        body: bytes,
+        strict: bool,
+    ) -> ReceiptOutcome:
+        """A delivery the provider named ``vendor`` verifies itself; its kind is decided by
+        the first verifier that accepts it."""
+        last: WebhookVerificationError | None = None
+        for kind, verify in self._own_verifiers(vendor):
+            try:
+                event = await verify(ctx.airline_urn, body, headers)
+            except WebhookVerificationError as exc:
+                last = exc
+                continue
+            if kind == "transfer":
+                return await self._transfer(ctx, vendor, event, strict)
+            if kind == "delivery":
+                return await self._deliveries(ctx, vendor, [event], strict)
+            return await self._card(ctx, vendor, event, strict)
+        assert last is not None
+        raise last
+
     async def _deliveries(
-        self, ctx: TenantContext, vendor: str, receipts: list[DeliveryReceipt]
+        self, ctx: TenantContext, vendor: str, receipts: list[DeliveryReceipt], strict: bool
     ) -> ReceiptOutcome:
         applied = 0
+        details: list[str] = []
         for r in receipts:
             if r.dedup_key is None or r.status not in _FINAL:
                 continue
             assert r.status is not None
             try:
-                await handle_delivery_receipt(
+                done = await handle_delivery_receipt(
                     self.deps,
                     ctx,
                     r.dedup_key,
@@ -215,24 +284,64 @@ class ReceiptDesk:
                     reason=f"{vendor} {r.vendor_event}" + (f": {r.reason}" if r.reason else ""),
                 )
             except NotFoundError:  # a message this tenant did not send (or no longer has)
+                if strict:
+                    raise
                 continue
             applied += 1
-        return ReceiptOutcome(vendor, len(receipts), applied, len(receipts) - applied)
+            note = done.notification
+            if not done.changed:
+                details.append(f"{note.urn}: already applied (still {note.status.value})")
+                continue
+            line = f"{note.urn}: now {note.status.value}"
+            if done.fallback is not None:
+                fb = done.fallback
+                line += f"; fallback {fb.channel.value} {fb.status.value} ({fb.urn})"
+            details.append(line)
+        return ReceiptOutcome(
+            vendor, len(receipts), applied, len(receipts) - applied, details=tuple(details)
+        )
 
-    async def _transfer(self, ctx: TenantContext, vendor: str, update: Any) -> ReceiptOutcome:
+    async def _transfer(
+        self, ctx: TenantContext, vendor: str, update: Any, strict: bool
+    ) -> ReceiptOutcome:
         if update.status is None:
             return ReceiptOutcome(vendor, 1, 0, 1)
         try:
-            await handle_transfer_webhook(
+            done = await handle_transfer_update(
                 self.deps,
                 ctx,
                 update.transfer_urn,
                 update.status,
-                event_urn=_event_urn(vendor, update.event_id),
+                vendor=vendor,
+                event_id=str(update.event_id),
             )
         except NotFoundError:
+            if strict:
+                raise
             return ReceiptOutcome(vendor, 1, 0, 1)
-        return ReceiptOutcome(vendor, 1, 1, 0)
+        t = done.transfer
+        line = (
+            f"{t.urn}: now {t.status.value}"
+            if done.changed
+            else f"{t.urn}: already applied (still {t.status.value})"
+        )
+        return ReceiptOutcome(
+            vendor, 1, 1 if done.changed else 0, 0 if done.changed else 1, details=(line,)
+        )
+
+    async def _card(
+        self, ctx: TenantContext, vendor: str, event: Any, strict: bool
+    ) -> ReceiptOutcome:
+        try:
+            before = await self.store.cards.get(ctx, event.card_urn)
+            card = await record_card_event(self.deps, ctx, event)
+        except NotFoundError:
+            if strict:
+                raise
+            return ReceiptOutcome(vendor, 1, 0, 1)
+        changed = card.version != before.version
+        line = f"{card.urn}: balance {card.balance}" + ("" if changed else " (already applied)")
+        return ReceiptOutcome(vendor, 1, 1 if changed else 0, 0 if changed else 1, details=(line,))
 
 
 def _json(body: bytes) -> Mapping[str, Any]:

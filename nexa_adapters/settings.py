@@ -24,7 +24,11 @@ class Settings(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
     store_url: str = Field("sqlite:///./nexa.db", description="Operational store URL.")
-    snapshot_url: str = Field("memory://", description="Passenger snapshot store URL.")
+    snapshot_url: str = Field(
+        "auto",
+        description="Passenger snapshot store URL (auto: next to the store, "
+        "nexa.db → nexa.snapshots.db).",
+    )
     coordination_url: str = Field(
         "inprocess://", description="Coordination store (holds, locks, rate limits)."
     )
@@ -32,7 +36,9 @@ class Settings(BaseModel):
     hotel_providers: tuple[str, ...] = Field(("sandbox",), description="Hotel search providers.")
     booking_providers: tuple[str, ...] = Field(("sandbox",), description="Booking providers.")
     payment_provider: str = Field("sandbox", description="Virtual card provider.")
-    transport_providers: tuple[str, ...] = Field(("sandbox",), description="Transport vendors.")
+    transport_providers: tuple[str, ...] = Field(
+        ("sandbox", "sandbox-cars"), description="Transport vendors."
+    )
     notification_providers: tuple[str, ...] = Field(
         ("sandbox",), description="Notification providers."
     )
@@ -44,6 +50,14 @@ class Settings(BaseModel):
     jwt_secret: SecretStr | None = Field(None, description="HMAC secret for dev tokens.")
     webhook_secret: SecretStr | None = Field(None, description="Outbound webhook secret.")
     seed: int = Field(7, description="Seed for sandbox providers.")
+    passenger_url: str = Field(
+        "http://127.0.0.1:8080/p/{airline}/{sub_case}",
+        description="Passenger page link printed on vouchers ({airline}, {sub_case}).",
+    )
+    card_reveal_url: str = Field(
+        "http://127.0.0.1:8080/p/{airline}/{sub_case}/card",
+        description="Hosted meal-card reveal link ({airline}, {sub_case}, {card}).",
+    )
     airline_provider: str = Field(
         "sandbox", description="Where manifests come from: sandbox, pnl or pss."
     )

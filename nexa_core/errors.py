@@ -38,13 +38,14 @@ operation may succeed (``retryable``)::
     │       └── MalformedResponseError    the partner's payload does not match its contract
     ├── StoreUnavailableError             the operational store is unreachable or busy (retryable)
     ├── WebhookVerificationError          signature, timestamp or payload rejected
+    ├── RenderError                       a message or QR code could not be built (retryable)
     ├── ConfigurationError                settings or wiring are wrong
     │   └── PluginError                   a plugin failed to load or registered a duplicate
     └── SagaError                         the workflow engine could not finish a saga
         └── CompensationFailedError       a compensation step failed permanently
 
 ``retryable`` defaults per class (``ConcurrencyError``, ``LockHeldError``,
-``StoreUnavailableError`` and every ``TransientProviderError`` are retryable) and may be overridden per instance.
+``StoreUnavailableError``, ``RenderError`` and every ``TransientProviderError`` are retryable) and may be overridden per instance.
 """
 
 from __future__ import annotations
@@ -84,6 +85,7 @@ __all__ = [
     "ProviderTimeoutError",
     "ProviderUnavailableError",
     "RateLimitedError",
+    "RenderError",
     "SagaError",
     "StaleFencingTokenError",
     "StoreUnavailableError",
@@ -336,6 +338,17 @@ class WebhookVerificationError(NexaError):
     """An inbound webhook failed signature, timestamp or payload checks."""
 
     code = "nexa.webhook_rejected"
+
+
+class RenderError(NexaError):
+    """A voucher, message or QR code could not be rendered; retried, then a review item.
+
+    A template error or an unbuildable QR payload is retried like a partner call; a care
+    step that keeps failing raises a NOTIFICATION review item instead of failing the
+    booking."""
+
+    retryable_default = True
+    code = "nexa.render"
 
 
 class ConfigurationError(NexaError):

@@ -4,13 +4,72 @@ from __future__ import annotations
 
 from typing import Any
 
+from nexa_core.care import CareDeps, CareLinks, TransportVendor
 from nexa_core.errors import ConfigurationError
 from nexa_core.policy import Policy
 from nexa_core.saga import DEFAULT_RETRY_POLICIES, RetryPolicies, SagaDeps, SubCaseSagas
 from nexa_core.saga.partners import PartnerGate
 from nexa_core.services import CaseOrchestrator, ReviewService
 
-__all__ = ["build_orchestrator", "install_sagas", "saga_deps"]
+__all__ = ["build_orchestrator", "care_deps", "install_sagas", "saga_deps", "transport_vendors"]
+
+
+def transport_vendors(nexa: Any) -> tuple[TransportVendor, ...]:
+    """The configured transport providers as vendors, in configuration order.
+
+    A provider may declare ``coverage`` (IATA codes it serves; none: everywhere) and
+    ``max_passengers`` (its largest vehicle; default 24).
+    """
+    return tuple(
+        TransportVendor(
+            p,
+            coverage=frozenset(c.upper() for c in getattr(p, "coverage", ()) or ()),
+            max_passengers=int(getattr(p, "max_passengers", 24) or 24),
+        )
+        for p in nexa.transport.values()
+    )
+
+
+def _links(nexa: Any) -> CareLinks:
+    settings = nexa.settings
+    return CareLinks(
+        passenger_url=getattr(settings, "passenger_url", None),
+        card_reveal_url=getattr(settings, "card_reveal_url", None),
+    )
+
+
+def _renderer(nexa: Any) -> Any:
+    renderer = nexa.extras.get("renderer")
+    if renderer is None:
+        from nexa_adapters.render import JinjaRenderer
+
+        renderer = nexa.extras["renderer"] = JinjaRenderer()
+    return renderer
+
+
+def care_deps(nexa: Any) -> CareDeps:
+    """The care services' ports from the composition root (operator commands, API).
+
+    Partner calls go through the cluster-wide rate limits and breakers when a
+    coordination store is configured.
+    """
+    gate = (
+        PartnerGate(nexa.coordination, overrides=dict(nexa.extras.get("partner_rates", {})))
+        if nexa.coordination is not None
+        else None
+    )
+    return CareDeps(
+        store=nexa.store,
+        clock=nexa.clock,
+        ids=nexa.ids,
+        snapshots=nexa.snapshots,
+        messages=tuple(p for _, p in sorted(nexa.notifications.items())),
+        renderer=_renderer(nexa),
+        payments=nexa.payments,
+        transport=transport_vendors(nexa),
+        gate=gate,
+        links=_links(nexa),
+    )
 
 
 def saga_deps(nexa: Any) -> SagaDeps:
@@ -32,6 +91,9 @@ def saga_deps(nexa: Any) -> SagaDeps:
         ids=nexa.ids,
         snapshots=nexa.snapshots,
         gate=PartnerGate(nexa.coordination, overrides=dict(nexa.extras.get("partner_rates", {}))),
+        renderer=_renderer(nexa),
+        links=_links(nexa),
+        vendors=transport_vendors(nexa),
     )
 
 

@@ -10,6 +10,7 @@ Babel; every time shows its explicit UTC offset and zone.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Mapping
 from datetime import datetime
 from typing import Any
@@ -19,9 +20,10 @@ import jinja2
 from babel.dates import format_date, format_time
 from babel.numbers import format_currency
 
-from nexa_adapters.render.qr import qr_png, qr_png_data_uri
+from nexa_adapters.render.qr import qr_png
 from nexa_core.care import LocalTime, NotificationType, RenderedMessage, VoucherContent
-from nexa_core.errors import ConfigurationError
+from nexa_core.care.document import qr_data_uri
+from nexa_core.errors import ConfigurationError, RenderError
 from nexa_core.model import Money
 
 __all__ = ["DEFAULT_AIRLINE", "JinjaRenderer", "format_local", "format_money"]
@@ -75,20 +77,27 @@ class JinjaRenderer:
             trim_blocks=True,
             lstrip_blocks=True,
             keep_trailing_newline=True,
+            auto_reload=False,  # package data: compiled once, never re-checked per render
         )
         self.env.filters["local"] = format_local
         self.env.filters["money"] = format_money
+        self._languages: dict[str, frozenset[str]] = {}
+        self._label_modules: dict[tuple[str, str], Any] = {}
 
     # ------------------------------------------------------------------ lookup
 
     def languages(self, airline_code: str) -> frozenset[str]:
         """Locales with a ``labels.j2`` for the airline or the shared set."""
+        known = self._languages.get(airline_code)
+        if known is not None:
+            return known
         out = set()
         for name in self.env.list_templates(filter_func=lambda n: n.endswith("/labels.j2")):
             owner, lang, _ = name.split("/", 2)
             if owner in (airline_code, DEFAULT_AIRLINE):
                 out.add(lang)
-        return frozenset(out)
+        self._languages[airline_code] = frozenset(out)
+        return self._languages[airline_code]
 
     def _template(self, airline: str, name: str) -> jinja2.Template:
         return self.env.select_template([f"{airline}/{name}", f"{DEFAULT_AIRLINE}/{name}"])
@@ -99,25 +108,36 @@ class JinjaRenderer:
                 f"no templates for language {language!r} (airline {airline})",
                 language=language,
             )
-        return self._template(airline, f"{language}/labels.j2").make_module({"locale": language})
+        key = (airline, language)
+        module = self._label_modules.get(key)
+        if module is None:  # the strings of one language: built once
+            module = self._template(airline, f"{language}/labels.j2").make_module(
+                {"locale": language}
+            )
+            self._label_modules[key] = module
+        return module
 
     # ------------------------------------------------------------------ rendering
+
+    def qr_png(self, payload: str) -> bytes:
+        """The QR code of ``payload`` as PNG bytes (RenderError when it cannot be built)."""
+        return _qr(payload)
 
     def render_voucher(self, voucher: VoucherContent, language: str) -> RenderedMessage:
         """HTML (with the QR as a PNG data URI) and plain text; the QR PNG is attached."""
         airline = voucher.airline_code
         labels = self._labels(airline, language)
-        ctx = {
-            "v": voucher,
-            "L": labels,
-            "locale": language,
-            "qr": qr_png_data_uri(voucher.qr_payload),
-        }
-        html = self._template(airline, "voucher.html.j2").render(ctx)
-        text = self._template(airline, "voucher.txt.j2").render(ctx)
+        png = _qr(voucher.qr_payload)
+        ctx = {"v": voucher, "L": labels, "locale": language, "qr": qr_data_uri(png)}
+        try:
+            html = self._template(airline, "voucher.html.j2").render(ctx)
+            text = self._template(airline, "voucher.txt.j2").render(ctx)
+        except jinja2.TemplateError as exc:
+            raise RenderError(
+                f"voucher template for {airline}/{language} failed: {exc}", language=language
+            ) from exc
         subject = f"{labels.title} {voucher.confirmation_code}"
-        qr = ("voucher-qr.png", "image/png", qr_png(voucher.qr_payload))
-        return RenderedMessage(subject, text, html, (qr,))
+        return RenderedMessage(subject, text, html, (("voucher-qr.png", "image/png", png),))
 
     def render_notification(
         self,
@@ -129,12 +149,31 @@ class JinjaRenderer:
         """Subject, text and HTML for one notification type."""
         labels = self._labels(airline_code, language)
         ctx = {"t": type.value, "d": data, "L": labels, "locale": language}
-        subject = str(labels.subjects[type.value]).format(**_subject_values(data))
-        text = self._template(airline_code, "notification.txt.j2").render(ctx)
-        html = self._template(airline_code, "notification.html.j2").render(
-            {**ctx, "subject": subject}
-        )
+        try:
+            subject = str(labels.subjects[type.value]).format(**_subject_values(data))
+            text = self._template(airline_code, "notification.txt.j2").render(ctx)
+            html = self._template(airline_code, "notification.html.j2").render(
+                {**ctx, "subject": subject}
+            )
+        except (jinja2.TemplateError, KeyError, AttributeError, TypeError) as exc:
+            raise RenderError(
+                f"{type.value} template for {airline_code}/{language} failed: {exc}",
+                language=language,
+                type=type.value,
+            ) from exc
         return RenderedMessage(subject, text, html)
+
+
+@functools.lru_cache(maxsize=512)
+def _qr(payload: str) -> bytes:
+    """One QR PNG per payload (cached: the voucher email and the passenger document of a
+    sub-case usually render the same code in the same process)."""
+    if not payload or len(payload) > 1000:
+        raise RenderError("a QR code needs a payload of 1 to 1000 characters", size=len(payload))
+    try:
+        return qr_png(payload)
+    except Exception as exc:  # segno's errors are plain exceptions
+        raise RenderError(f"the QR code cannot be built: {exc}") from exc
 
 
 def _subject_values(data: Mapping[str, Any]) -> dict[str, str]:

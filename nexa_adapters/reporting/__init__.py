@@ -1,7 +1,7 @@
 """The case report: a summary built through the store port and rendered as one HTML page.
 
 ``await build_case_report(store, tenant, case_urn)`` reads a case, its sub-cases,
-reservations, review items, waves and audit trail; ``render_case_report_html(report)``
+reservations, review items, waves, notifications, cards, rides and audit trail; ``render_case_report_html(report)``
 turns it into a self-contained page (inline CSS and SVG charts, no JavaScript, no network)
 that contains counts, hotels and money only — never passenger contact data.
 """
@@ -10,6 +10,8 @@ from nexa_adapters.reporting.builder import (
     LIVE_RESERVATION_STATUSES,
     MAX_STAGE_POINTS,
     build_case_report,
+    care_figures,
+    plan_figures,
 )
 from nexa_adapters.reporting.charts import (
     STAGE_COLORS,
@@ -17,13 +19,16 @@ from nexa_adapters.reporting.charts import (
     stages_over_time_svg,
 )
 from nexa_adapters.reporting.model import (
+    CareFigures,
     CaseReport,
+    ChannelFigures,
     HotelAllocation,
     MoneyTotal,
     ReservationStatusSummary,
     ReviewCategorySummary,
     StagePoint,
     StatusChange,
+    TierRow,
     WaveSummary,
 )
 from nexa_adapters.reporting.render import TEMPLATE, render_case_report_html
@@ -33,16 +38,21 @@ __all__ = [
     "MAX_STAGE_POINTS",
     "STAGE_COLORS",
     "TEMPLATE",
+    "CareFigures",
     "CaseReport",
+    "ChannelFigures",
     "HotelAllocation",
     "MoneyTotal",
     "ReservationStatusSummary",
     "ReviewCategorySummary",
     "StagePoint",
     "StatusChange",
+    "TierRow",
     "WaveSummary",
     "build_case_report",
+    "care_figures",
     "passengers_per_hotel_svg",
+    "plan_figures",
     "render_case_report_html",
     "stages_over_time_svg",
 ]

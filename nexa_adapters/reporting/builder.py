@@ -16,33 +16,47 @@ from decimal import Decimal
 from typing import Any
 
 from nexa_adapters.reporting.model import (
+    CareFigures,
     CaseReport,
+    ChannelFigures,
     HotelAllocation,
     MoneyTotal,
     ReservationStatusSummary,
     ReviewCategorySummary,
     StagePoint,
     StatusChange,
+    TierRow,
     WaveSummary,
 )
 from nexa_core.errors import InvalidInputError
 from nexa_core.model import (
     CATEGORY_PRIORITY,
     AuditEntry,
+    CardStatus,
     Case,
+    IssuedCard,
     ManualReviewItem,
+    Notification,
+    NotificationStatus,
     Reservation,
     ReservationStatus,
     ReviewCategory,
     ReviewState,
     SubCase,
     SubCaseStatus,
+    Transfer,
 )
 from nexa_core.ports import AuditQuery, Clock
 from nexa_core.tenancy import TenantContext
 from nexa_core.urn import Urn, without_status
 
-__all__ = ["LIVE_RESERVATION_STATUSES", "MAX_STAGE_POINTS", "build_case_report"]
+__all__ = [
+    "LIVE_RESERVATION_STATUSES",
+    "MAX_STAGE_POINTS",
+    "build_case_report",
+    "care_figures",
+    "plan_figures",
+]
 
 #: the stage chart keeps at most this many time points (evenly spaced, last state per slot)
 MAX_STAGE_POINTS = 120
@@ -134,7 +148,8 @@ def _by_status(reservations: Sequence[Reservation]) -> tuple[ReservationStatusSu
             continue
         costs: dict[str, Decimal] = defaultdict(Decimal)
         for r in rs:
-            costs[r.total.currency] += r.total.amount
+            if status in LIVE_RESERVATION_STATUSES:  # a failed or cancelled room costs nothing
+                costs[r.total.currency] += r.total.amount
         out.append(
             ReservationStatusSummary(
                 status=status.value,
@@ -164,6 +179,113 @@ def _reviews(items: Sequence[ManualReviewItem]) -> tuple[ReviewCategorySummary, 
             )
         )
     return tuple(out)
+
+
+def _pairs(values: Mapping[str, Decimal]) -> tuple[tuple[str, Decimal], ...]:
+    return tuple(sorted((k, v.quantize(Decimal("0.01"))) for k, v in values.items()))
+
+
+_REACHED = frozenset({NotificationStatus.SENT, NotificationStatus.DELIVERED})
+
+
+def care_figures(
+    notifications: Sequence[Notification],
+    cards: Sequence[IssuedCard],
+    transfers: Sequence[Transfer],
+) -> CareFigures:
+    """Care delivered: vouchers issued, messages per channel, cards and drops, rides."""
+    per: dict[str, dict[str, int]] = defaultdict(
+        lambda: {"sent": 0, "failed": 0, "fallback": 0, "queued": 0}
+    )
+    for n in notifications:
+        row = per[n.channel.value]
+        if n.fallback_for is not None:
+            row["fallback"] += 1
+        if n.status in _REACHED:
+            row["sent"] += 1
+        elif n.status is NotificationStatus.QUEUED:
+            row["queued"] += 1
+        else:
+            row["failed"] += 1
+    vouchers = {
+        str(without_status(n.reservation_urn))
+        for n in notifications
+        if n.type == "voucher.issued" and n.status in _REACHED and n.reservation_urn is not None
+    }
+    live = [c for c in cards if c.status is not CardStatus.CANCELLED]
+    loaded: dict[str, Decimal] = defaultdict(Decimal)
+    planned: dict[str, Decimal] = defaultdict(Decimal)
+    for c in live:
+        loaded[c.currency] += c.loaded.amount
+        planned[c.currency] += c.planned.amount
+    drops = [d for c in live for d in c.drops]
+    fees: dict[str, Decimal] = defaultdict(Decimal)
+    for t in transfers:
+        if t.no_show_fee is not None:
+            fees[t.no_show_fee.currency] += t.no_show_fee.amount
+    return CareFigures(
+        vouchers_issued=len(vouchers),
+        channels=tuple(ChannelFigures(ch, **per[ch]) for ch in sorted(per)),
+        cards_issued=len(live),
+        loaded=_pairs(loaded),
+        planned=_pairs(planned),
+        drops_loaded=sum(1 for d in drops if d.loaded_at is not None),
+        drops_scheduled=sum(1 for d in drops if d.loaded_at is None),
+        transfers=tuple(sorted(Counter(t.status.value for t in transfers).items())),
+        transfers_by_vendor=tuple(sorted(Counter(t.vendor or "-" for t in transfers).items())),
+        late_cancellation_fees=_pairs(fees),
+    )
+
+
+def plan_figures(
+    plans: Iterable[Mapping[str, Any]],
+) -> tuple[tuple[tuple[str, Decimal], ...], Decimal | None]:
+    """The planned room cost per currency and the savings vs market, over every wave.
+
+    Savings are summed over the waves whose plan stated a market reference (negative
+    when rooms were bought above it); None when no wave had one.
+    """
+    planned: dict[str, Decimal] = defaultdict(Decimal)
+    savings: Decimal | None = None
+    for plan in plans:
+        totals = plan.get("totals") if isinstance(plan, Mapping) else None
+        if not isinstance(totals, Mapping):
+            continue
+        if totals.get("room_cost") is not None:
+            planned[str(totals.get("currency", "USD"))] += Decimal(str(totals["room_cost"]))
+        if totals.get("savings_vs_market") is not None:
+            savings = (savings or Decimal(0)) + Decimal(str(totals["savings_vs_market"]))
+    return _pairs(planned), savings
+
+
+def _tiers(
+    sub_cases: Sequence[SubCase], reservations: Sequence[Reservation]
+) -> tuple[TierRow, ...]:
+    live = {_key(r.sub_case_urn): r for r in reservations if r.status in LIVE_RESERVATION_STATUSES}
+    rows: dict[str, dict[str, Any]] = defaultdict(
+        lambda: {"passengers": 0, "accommodated": 0, "no_hotel_needed": 0, "costs": {}}
+    )
+    for s in sub_cases:
+        row = rows[s.group.tier.value]
+        row["passengers"] += s.group.size
+        r = live.get(_key(s.urn))
+        if r is not None:
+            row["accommodated"] += s.group.size
+            if r.status is ReservationStatus.CONFIRMED:
+                costs = row["costs"]
+                costs[r.total.currency] = costs.get(r.total.currency, Decimal(0)) + r.total.amount
+        elif s.stay_plan is not None and s.stay_plan.local_resident:
+            row["no_hotel_needed"] += s.group.size
+    return tuple(
+        TierRow(
+            tier,
+            row["passengers"],
+            row["accommodated"],
+            row["no_hotel_needed"],
+            _pairs(row["costs"]),
+        )
+        for tier, row in sorted(rows.items())
+    )
 
 
 def _scalar_totals(plan: Mapping[str, Any]) -> tuple[tuple[str, str], ...]:
@@ -261,6 +383,16 @@ async def build_case_report(
     reservations: list[Reservation] = await store.reservations.find(tenant, case_urn=case.urn)
     reviews: list[ManualReviewItem] = await store.reviews.find(tenant, case_urn=case.urn)
     waves = await store.waves.find(tenant, case_urn=case.urn)
+    care = care_figures(
+        await store.notifications.find(tenant, case_urn=case.urn),
+        await store.cards.find(tenant, case_urn=case.urn),
+        await store.transfers.find(tenant, case_urn=case.urn),
+    )
+    planned, savings = plan_figures(w.plan for w in sorted(waves, key=lambda w: w.sequence))
+    booked: dict[str, Decimal] = defaultdict(Decimal)
+    for r in reservations:
+        if r.status is ReservationStatus.CONFIRMED:
+            booked[r.total.currency] += r.total.amount
 
     case_entries: list[AuditEntry] = await store.audit.query(
         tenant, AuditQuery(entity_urn=case.urn)
@@ -324,4 +456,9 @@ async def build_case_report(
         ),
         stages=stages,
         stage_series=series,
+        booked_cost=_pairs(booked),
+        planned_cost=planned,
+        savings_vs_market=savings,
+        tiers=_tiers(sub_cases, reservations),
+        care=care,
     )

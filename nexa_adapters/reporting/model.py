@@ -16,13 +16,16 @@ import attrs
 from nexa_core.urn import Urn
 
 __all__ = [
+    "CareFigures",
     "CaseReport",
+    "ChannelFigures",
     "HotelAllocation",
     "MoneyTotal",
     "ReservationStatusSummary",
     "ReviewCategorySummary",
     "StagePoint",
     "StatusChange",
+    "TierRow",
     "WaveSummary",
 ]
 
@@ -122,6 +125,49 @@ class StagePoint:
 
 
 @attrs.frozen
+class ChannelFigures:
+    """Messages on one channel: sent (or delivered), failed, fallbacks, still queued."""
+
+    channel: str
+    sent: int = 0
+    failed: int = 0
+    fallback: int = 0
+    queued: int = 0
+
+
+@attrs.frozen
+class CareFigures:
+    """The care a case delivered: vouchers, messages per channel, meal cards, rides."""
+
+    vouchers_issued: int = 0
+    channels: tuple[ChannelFigures, ...] = ()
+    cards_issued: int = 0
+    loaded: tuple[tuple[str, Decimal], ...] = ()  # (currency, amount)
+    planned: tuple[tuple[str, Decimal], ...] = ()  # every drop scheduled
+    drops_loaded: int = 0
+    drops_scheduled: int = 0
+    transfers: tuple[tuple[str, int], ...] = ()  # (status, count)
+    transfers_by_vendor: tuple[tuple[str, int], ...] = ()
+    late_cancellation_fees: tuple[tuple[str, Decimal], ...] = ()
+
+
+@attrs.frozen
+class TierRow:
+    """Passengers of one tier: accommodated or not, and what their rooms cost."""
+
+    tier: str
+    passengers: int
+    accommodated: int  # their group holds a live (pending or confirmed) reservation
+    no_hotel_needed: int = 0  # local residents, or no overnight gap
+    costs: tuple[tuple[str, Decimal], ...] = ()  # CONFIRMED reservations only
+
+    @property
+    def not_accommodated(self) -> int:
+        """Passengers of the tier who need a hotel and have none."""
+        return self.passengers - self.accommodated - self.no_hotel_needed
+
+
+@attrs.frozen
 class CaseReport:
     """Everything the one-page case report shows."""
 
@@ -153,11 +199,26 @@ class CaseReport:
     waves: tuple[WaveSummary, ...]
     stages: tuple[str, ...]
     stage_series: tuple[StagePoint, ...]
+    #: what CONFIRMED reservations cost (a failed or cancelled one costs nothing)
+    booked_cost: tuple[tuple[str, Decimal], ...] = ()
+    #: the allocation plans' room cost, summed over the waves (planned, not booked)
+    planned_cost: tuple[tuple[str, Decimal], ...] = ()
+    #: savings vs the offers' market rate, summed over the waves (None: no reference)
+    savings_vs_market: Decimal | None = None
+    tiers: tuple[TierRow, ...] = ()
+    care: CareFigures = CareFigures()
 
     @property
     def passengers_accommodated(self) -> int:
         """Passengers of the groups holding a live (pending or confirmed) reservation."""
         return sum(row.passengers for row in self.allocation)
+
+    @property
+    def passengers_not_accommodated(self) -> int:
+        """Passengers who need a hotel and have no live reservation."""
+        if self.tiers:
+            return sum(t.not_accommodated for t in self.tiers)
+        return self.passengers - self.passengers_accommodated
 
     @property
     def review_items(self) -> int:

@@ -40,8 +40,14 @@ def nexa_register_payment_providers(register: Register) -> None:
 
 @hookimpl
 def nexa_register_transport_providers(register: Register) -> None:
-    """A limited fleet."""
+    """Two limited fleets: shuttles up to 24 seats, and cars up to 4 (cheaper alone)."""
     register("sandbox", lambda **o: SandboxTransport(faults=_faults(o)))
+    register(
+        "sandbox-cars",
+        lambda **o: SandboxTransport(
+            "sandbox-cars", faults=_faults(o), max_passengers=4, base_price=10, per_passenger=5
+        ),
+    )
 
 
 @hookimpl

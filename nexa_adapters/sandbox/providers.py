@@ -7,27 +7,33 @@ retries, fallbacks and compensations can be exercised end to end.
 
 from __future__ import annotations
 
+import base64
 import hashlib
 import random
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime
 from decimal import Decimal
+from typing import Any
 
 import anyio
 import attrs
 
 from nexa_adapters.sandbox.inventory import SyntheticHotel, synthetic_hotels
 from nexa_core.errors import (
+    InvalidInputError,
     NotFoundError,
     ProviderRejectedError,
     ProviderUnavailableError,
+    WebhookVerificationError,
 )
 from nexa_core.model import (
     Channel,
     HotelOffer,
     Money,
+    NotificationStatus,
     ReservationStatus,
     RoomOffer,
+    TransferStatus,
 )
 from nexa_core.ports import (
     BookingConfirmation,
@@ -44,6 +50,7 @@ from nexa_core.ports import (
 from nexa_core.urn import Urn
 
 __all__ = [
+    "SANDBOX_WEBHOOK_SECRET",
     "FaultInjector",
     "SandboxBooking",
     "SandboxHotels",
@@ -90,6 +97,32 @@ class FaultInjector:
                 vendor=vendor,
                 operation=operation,
             )
+
+
+#: The sandbox partners sign their webhooks with the Standard Webhooks scheme under this
+#: public test secret (like a vendor's test mode: never use it for a real partner).
+#: ``nexa webhooks sign --scheme standard`` with it set in an environment variable makes a
+#: delivery ``nexa care webhook sandbox`` accepts.
+SANDBOX_WEBHOOK_SECRET = "whsec_" + base64.b64encode(b"nexa-sandbox-webhooks").decode()
+
+
+def sandbox_webhook(
+    body: bytes, headers: Mapping[str, str], kind: str, *, now: datetime | None = None
+) -> dict[str, Any]:
+    """Verify a sandbox delivery's signature, then read its JSON body of type ``kind``."""
+    from nexa_adapters.documents.safe_json import LIMITS, load_json
+    from nexa_adapters.webhooks import StandardWebhook
+
+    StandardWebhook(SANDBOX_WEBHOOK_SECRET).verify(body, headers, now=now)
+    try:
+        data = load_json(body, limits=LIMITS["webhook"], what="sandbox webhook")
+    except InvalidInputError:
+        raise WebhookVerificationError("sandbox webhook body is not a JSON document") from None
+    if not isinstance(data, dict) or data.get("type") != kind:
+        raise WebhookVerificationError(f"not a sandbox {kind} event", expected=kind)
+    if not isinstance(data.get("id"), str) or not data["id"]:
+        raise WebhookVerificationError("sandbox webhook has no event id")
+    return data
 
 
 def _ref(*parts: str) -> str:
@@ -245,9 +278,29 @@ class SandboxPayments:
         await self.faults.hit(self.name, "card.cancel")
         self.cancelled.add(card.vendor_ref)
 
+    async def verify_card_event(self, tenant: Urn, body: bytes, headers: Mapping[str, str]) -> Any:
+        """A signed ``{"type": "card.transaction", "id", "card", "kind", "amount",
+        "currency"[, "authorization", "merchant"]}`` delivery as a card event."""
+        from nexa_core.care import CardEvent, CardEventKind
+
+        data = sandbox_webhook(body, headers, "card.transaction")
+        try:
+            return CardEvent(
+                event_urn=Urn("event", f"e-sbx-{_ref(str(data['id'])).lower()}"),
+                card_urn=Urn.parse(str(data["card"])),
+                kind=CardEventKind(str(data["kind"]).upper()),
+                amount=Money(str(data["amount"]), str(data["currency"])),
+                at=datetime.now(UTC),
+                authorization=str(data["authorization"]) if data.get("authorization") else None,
+                merchant=str(data["merchant"])[:80] if data.get("merchant") else None,
+            )
+        except (KeyError, ValueError, ArithmeticError, InvalidInputError):
+            raise WebhookVerificationError("sandbox card webhook is malformed") from None
+
 
 class SandboxTransport:
-    """A limited fleet: quotes by distance, dispatches once per transfer URN."""
+    """A limited fleet: prices by passengers, dispatches once per transfer URN, signs its
+    state webhooks (``type: transfer.status``, see :data:`SANDBOX_WEBHOOK_SECRET`)."""
 
     def __init__(
         self,
@@ -256,18 +309,24 @@ class SandboxTransport:
         faults: FaultInjector | None = None,
         max_passengers: int = 24,
         currency: str = "USD",
+        base_price: int = 15,
+        per_passenger: int = 2,
+        coverage: frozenset[str] = frozenset(),
     ) -> None:
         self.name = name
         self.faults = faults or FaultInjector()
         self.max_passengers = max_passengers
         self.currency = currency
+        self.base_price = base_price
+        self.per_passenger = per_passenger
+        self.coverage = coverage
         self.dispatched: dict[str, TransferDispatch] = {}
         self.cancelled: set[str] = set()
 
     async def quote(self, request: TransferRequest) -> TransferQuote:
         """Price grows with passengers; unavailable above the fleet's vehicle size."""
         await self.faults.hit(self.name, "quote")
-        price = Decimal(15 + 2 * request.passengers)
+        price = Decimal(self.base_price + self.per_passenger * request.passengers)
         return TransferQuote(
             vendor=self.name,
             price=Money(price, self.currency),
@@ -292,6 +351,21 @@ class SandboxTransport:
         self.cancelled.add(str(transfer_urn))
         return None
 
+    async def verify_webhook(self, tenant: Urn, body: bytes, headers: Mapping[str, str]) -> Any:
+        """A signed ``{"type": "transfer.status", "id", "transfer", "status"[, "eta_minutes"]}``
+        delivery as a transfer update (WebhookVerificationError otherwise)."""
+        from nexa_adapters.http._transport import TransferUpdate
+
+        data = sandbox_webhook(body, headers, "transfer.status")
+        try:
+            status = TransferStatus(str(data["status"]).upper())
+            urn = Urn.parse(str(data["transfer"]))
+        except (KeyError, ValueError, InvalidInputError):
+            raise WebhookVerificationError("sandbox transfer webhook is malformed") from None
+        if not urn.is_a("transfer"):
+            raise WebhookVerificationError("sandbox transfer webhook names no transfer")
+        return TransferUpdate(urn, str(data.get("ride", "")), status, data["id"], status.value)
+
 
 class SandboxMessages:
     """Captures messages instead of sending them (every channel)."""
@@ -302,6 +376,27 @@ class SandboxMessages:
         self.faults = faults or FaultInjector()
         self.sent: dict[str, OutboundMessage] = {}
         self.attempts = 0
+
+    async def verify_receipt(self, tenant: Urn, body: bytes, headers: Mapping[str, str]) -> Any:
+        """A signed ``{"type": "message.status", "id", "dedup_key", "status"[, "reason"]}``
+        delivery receipt (DELIVERED, BOUNCED or FAILED)."""
+        from nexa_adapters.http._inbound import DeliveryReceipt
+
+        data = sandbox_webhook(body, headers, "message.status")
+        try:
+            status = NotificationStatus(str(data["status"]).upper())
+            key = str(data["dedup_key"])
+        except (KeyError, ValueError):
+            raise WebhookVerificationError("sandbox receipt is malformed") from None
+        return DeliveryReceipt(
+            self.name,
+            data["id"],
+            None,
+            key,
+            status,
+            "message.status",
+            str(data.get("reason", ""))[:200],
+        )
 
     async def send(self, message: OutboundMessage) -> SendResult:
         """Record the message once per dedup key."""

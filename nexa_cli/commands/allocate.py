@@ -19,7 +19,7 @@ def _human(doc: dict[str, Any]) -> str:
         f"({t['coverageRatio']:.1%})",
         f"cost {t['totalCost']} {t['currency']} (rooms {t['roomCost']}, distance "
         f"{t['distanceCost']}, hotels {t['fixedCost']})  rooms {t['rooms']}  "
-        f"hotels {t['hotelsUsed']}  savings vs market {doc['savingsVsMarket']}",
+        f"hotels {t['hotelsUsed']}  savings vs market {doc['savingsVsMarket'] or 'unknown'}",
         "",
         "assignments:",
     ]

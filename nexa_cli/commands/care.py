@@ -1,4 +1,9 @@
-"""``nexa care`` — the care a disruption owes under a regulation preset."""
+"""``nexa care`` — what a passenger is owed (``owed``) and the care a case delivered.
+
+``nexa care owed`` evaluates the regulation presets for one passenger; the care delivery
+commands (voucher, snapshot, notifications, cards, transfers, dispatch, resend, webhook)
+live in :mod:`nexa_cli.commands.care_delivery`.
+"""
 
 from __future__ import annotations
 
@@ -314,6 +319,17 @@ def care(
     emit(data, as_json=as_json, human=_human)
 
 
+care_app = typer.Typer(
+    help="Care: what a passenger is owed, and the care a case delivered "
+    "(vouchers, messages, meal cards, rides).",
+    no_args_is_help=True,
+)
+
+
 def register(app: typer.Typer) -> None:
-    """Attach ``nexa care``."""
-    app.command("care")(care)
+    """Attach ``nexa care`` with ``owed`` and the care delivery commands."""
+    from nexa_cli.commands.care_delivery import register_delivery
+
+    care_app.command("owed")(care)
+    register_delivery(care_app)
+    app.add_typer(care_app, name="care")

@@ -45,19 +45,54 @@ def _tables(summary: dict[str, Any]) -> list[Table]:
     head.add_column("metric")
     head.add_column("value", justify="right")
     t = summary["totals"]
-    for key in ("passengers", "accommodated", "groups", "rooms", "hotels_used"):
+    for key in ("passengers", "accommodated", "not_accommodated", "groups", "rooms"):
         head.add_row(key.replace("_", " "), str(t[key]))
+    head.add_row("hotels used", str(t["hotels_used"]))
     for cur, amount in t["cost"].items():
-        head.add_row(f"cost ({cur})", amount)
-    head.add_row("savings vs market", str(t.get("savings_vs_market") or "-"))
+        head.add_row(f"booked cost ({cur})", amount)
+    for cur, amount in t.get("planned_cost", {}).items():
+        head.add_row(f"planned room cost ({cur}, plan)", amount)
+    head.add_row("savings vs market (sum of waves)", str(t.get("savings_vs_market", "unknown")))
     p = summary["partner"]
     head.add_row("partner bookings (live)", str(p["live_bookings"]))
     head.add_row("duplicate bookings", str(p["duplicate_booking_keys"]))
     tiers = Table(title="Passengers by tier")
-    for col in ("tier", "passengers", "accommodated"):
+    for col in ("tier", "passengers", "accommodated", "not accommodated", "booked cost"):
         tiers.add_column(col, justify="right" if col != "tier" else "left")
     for tier, row in summary["by_tier"].items():
-        tiers.add_row(tier, str(row["passengers"]), str(row["accommodated"]))
+        cost = ", ".join(f"{v} {k}" for k, v in row.get("cost", {}).items()) or "-"
+        tiers.add_row(
+            tier,
+            str(row["passengers"]),
+            str(row["accommodated"]),
+            str(row.get("not_accommodated", 0)),
+            cost,
+        )
+    care = summary.get("care", {})
+    messages = Table(title=f"Care: {care.get('vouchers_issued', 0)} vouchers issued")
+    for col in ("channel", "sent", "failed", "fallback", "queued"):
+        messages.add_column(col, justify="right" if col != "channel" else "left")
+    for channel, row in (care.get("notifications") or {}).items():
+        messages.add_row(
+            channel, str(row["sent"]), str(row["failed"]), str(row["fallback"]), str(row["queued"])
+        )
+    cards = care.get("cards") or {}
+    wallet = Table(title="Care: meal cards and rides")
+    wallet.add_column("item")
+    wallet.add_column("value", justify="right")
+    wallet.add_row("meal cards issued", str(cards.get("issued", 0)))
+    for cur, amount in (cards.get("loaded") or {}).items():
+        wallet.add_row(f"loaded ({cur})", amount)
+    for cur, amount in (cards.get("planned") or {}).items():
+        wallet.add_row(f"scheduled in drops ({cur})", amount)
+    wallet.add_row(
+        "drops loaded / still scheduled",
+        f"{cards.get('drops_loaded', 0)} / {cards.get('drops_scheduled', 0)}",
+    )
+    for status, n in (care.get("transfers") or {}).items():
+        wallet.add_row(f"transfers {status}", str(n))
+    for vendor, n in (care.get("transfers_by_vendor") or {}).items():
+        wallet.add_row(f"transfers by {vendor}", str(n))
     review = Table(title="Manual review by category")
     review.add_column("category")
     review.add_column("items", justify="right")
@@ -68,7 +103,7 @@ def _tables(summary: dict[str, Any]) -> list[Table]:
     stages.add_column("seconds", justify="right")
     for stage, secs in summary["elapsed_s"].items():
         stages.add_row(stage, f"{secs:.2f}")
-    return [head, tiers, review, stages]
+    return [head, tiers, messages, wallet, review, stages]
 
 
 def demo(
@@ -120,6 +155,12 @@ def _run(opts: DemoOptions, as_json: bool) -> None:
     else:
         for table in _tables(summary):
             console.print(table)
+        store = summary.get("store_url")
+        if store:
+            console.print(
+                f"next: nexa care notifications --case {summary['case']} "
+                f"--airline LAN --store-url {store}"
+            )
 
 
 def demo_worker(

@@ -193,7 +193,9 @@ def plan_from_result(
     cursor: dict[int, int] = defaultdict(int)  # next unplaced group of each type
     assignments: list[Assignment] = []
     chosen: dict[str, int] = defaultdict(int)
-    savings = Decimal(0)
+    # savings against the stated reference: each offer's market (public) rate; rooms bought
+    # above it count negative; None when no chosen offer states a market rate
+    savings: Decimal | None = None
     for pl in result.placements:
         t = problem.types[pl.type]
         h = problem.hotels[pl.hotel]
@@ -216,8 +218,8 @@ def plan_from_result(
         room_cost = _money(sum((r.nightly_rate for r in rooms), Decimal(0)) * h.nights)
         if o.market_rate is not None:
             market = o.market_rate
-            saved = sum((max(Decimal(0), market - r.nightly_rate) for r in rooms), Decimal(0))
-            savings += saved * h.nights * len(gids)
+            saved = sum((market - r.nightly_rate for r in rooms), Decimal(0))
+            savings = (savings or Decimal(0)) + saved * h.nights * len(gids)
         for gid in gids:
             assignments.append(
                 Assignment(
@@ -291,7 +293,7 @@ def plan_from_result(
         rooms=sum(len(a.rooms) for a in assignments),
         hotels_used=hotels_used,
         currency=currency,
-        savings_vs_market=_money(savings),
+        savings_vs_market=_money(savings) if savings is not None else None,
     )
     diagnostics = {
         "solver": result.solver,

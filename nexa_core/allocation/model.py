@@ -168,7 +168,9 @@ class PlanTotals:
     rooms: int
     hotels_used: int
     currency: str
-    savings_vs_market: Decimal = Decimal(0)
+    #: (market rate − paid rate) × rooms × nights over the offers stating a market rate
+    #: (negative when bought above it); None when no chosen offer states one
+    savings_vs_market: Decimal | None = None
 
     @property
     def coverage_ratio(self) -> float:

@@ -92,7 +92,7 @@ def plan_document(plan: AllocationPlan) -> dict[str, Any]:
             "hotelsUsed": t.hotels_used,
             "currency": t.currency,
         },
-        "savingsVsMarket": str(t.savings_vs_market),
+        "savingsVsMarket": None if t.savings_vs_market is None else str(t.savings_vs_market),
         "diagnostics": dict(plan.diagnostics),
     }
 

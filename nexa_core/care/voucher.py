@@ -8,6 +8,7 @@ offset, so a front desk never has to guess which clock a voucher means.
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Sequence
 from datetime import date, datetime, time
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -15,9 +16,11 @@ import attrs
 
 from nexa_core.errors import ConflictError, InvalidInputError
 from nexa_core.model import (
+    CardStatus,
     Contract,
     Flight,
     HotelOffer,
+    IssuedCard,
     Money,
     PassengerGroup,
     PaymentMode,
@@ -29,6 +32,7 @@ from nexa_core.model import (
     SubCase,
     Transfer,
     TransferDirection,
+    TransferStatus,
     Vehicle,
 )
 from nexa_core.urn import Urn, without_status
@@ -41,9 +45,12 @@ __all__ = [
     "LocalTime",
     "VoucherContent",
     "VoucherFlight",
+    "VoucherMealDrop",
+    "VoucherMeals",
     "VoucherRoom",
     "VoucherTransport",
     "build_voucher",
+    "card_reference_for",
     "local_time",
     "special_instructions",
 ]
@@ -117,6 +124,18 @@ class HotelInfo:
         )
 
     @classmethod
+    def from_reservation(cls, reservation: Reservation) -> HotelInfo:
+        """From the hotel facts the reservation keeps (copied from the offer booked)."""
+        return cls(
+            reservation.hotel_urn,
+            reservation.hotel_name,
+            reservation.hotel_address,
+            reservation.hotel_phone,
+            reservation.hotel_latitude,
+            reservation.hotel_longitude,
+        )
+
+    @classmethod
     def from_contract(cls, hotel_urn: Urn, contract: Contract) -> HotelInfo:
         """From a direct contract."""
         return cls(
@@ -149,12 +168,37 @@ class VoucherFlight:
 
 @attrs.frozen
 class VoucherTransport:
-    """The transport block of a voucher."""
+    """The transport block of a voucher: one ride, its pickup and where it stands."""
 
     direction: TransferDirection
     vehicle: Vehicle
     pickup: LocalTime
     vendor: str | None = None
+    status: TransferStatus = TransferStatus.DISPATCHED
+    eta_minutes: int | None = None
+    transfer_urn: Urn | None = None
+
+
+@attrs.frozen
+class VoucherMealDrop:
+    """One scheduled load of the meal card, on the airport's clock."""
+
+    label: str
+    at: LocalTime
+    amount: Money
+    loaded: bool
+
+
+@attrs.frozen
+class VoucherMeals:
+    """The meal allowance block: per passenger and day, the drops and the card reveal."""
+
+    card_urn: Urn
+    per_day: Money | None
+    passengers: int
+    total: Money
+    drops: tuple[VoucherMealDrop, ...]
+    reveal_link: str | None = None
 
 
 @attrs.frozen
@@ -177,6 +221,9 @@ class VoucherContent:
     flight: VoucherFlight | None
     transport: tuple[VoucherTransport, ...]
     pnr: str
+    next_departure: LocalTime | None = None
+    meals: VoucherMeals | None = None
+    passenger_link: str | None = None
 
     @property
     def qr_payload(self) -> str:
@@ -213,23 +260,54 @@ def _stay_times(
     return at(reservation.check_in, DEFAULT_CHECK_IN), at(reservation.check_out, DEFAULT_CHECK_OUT)
 
 
+def card_reference_for(reservation: Reservation) -> str | None:
+    """What a CARD-paid voucher prints as the card reference: the PSP token the booking
+    used, else the booking's confirmation code (never a card number); None otherwise."""
+    if reservation.payment is not PaymentMode.CARD:
+        return None
+    if reservation.payment_reference:
+        return reservation.payment_reference
+    return (reservation.confirmation_urn or reservation.urn).id
+
+
+def _meals(card: IssuedCard | None, tz: str, reveal_link: str | None) -> VoucherMeals | None:
+    if card is None or card.status is CardStatus.CANCELLED:
+        return None
+    drops = tuple(
+        VoucherMealDrop(d.label, local_time(d.due_at, tz), d.amount, d.loaded_at is not None)
+        for d in sorted(card.drops, key=lambda d: d.due_at)
+    )
+    return VoucherMeals(
+        without_status(card.urn), card.per_day, card.passengers, card.planned, drops, reveal_link
+    )
+
+
 def build_voucher(
     reservation: Reservation,
     sub_case: SubCase,
-    hotel: HotelInfo,
+    hotel: HotelInfo | None = None,
     *,
-    timezone: str,
+    timezone: str | None = None,
     flight: Flight | None = None,
-    transfers: tuple[Transfer, ...] = (),
+    transfers: Sequence[Transfer] = (),
     card_reference: str | None = None,
+    card: IssuedCard | None = None,
+    passenger_link: str | None = None,
+    card_reveal_link: str | None = None,
 ) -> VoucherContent:
     """The voucher of a CONFIRMED reservation.
 
-    ``timezone`` is the airport's zone (IANA). ``card_reference`` is the PSP card's
-    reference (URN or vendor ref, never a PAN) when the hotel is paid by card.
+    ``hotel`` defaults to the facts the reservation keeps; ``timezone`` (IANA) to the stay
+    plan's (the airport's). ``card_reference`` is what the voucher prints when the hotel is
+    paid by card (a PSP reference, never a PAN). ``card`` is the group's meal card (its
+    drops become the meal block); cancelled and failed rides are left out.
     Raises :class:`ConflictError` before confirmation and :class:`InvalidInputError`
     when the pieces do not belong together.
     """
+    if hotel is None:
+        hotel = HotelInfo.from_reservation(reservation)
+    if timezone is None:
+        timezone = sub_case.stay_plan.timezone if sub_case.stay_plan is not None else "UTC"
     if reservation.status is not ReservationStatus.CONFIRMED:
         raise ConflictError(
             f"no voucher for {reservation.urn}: reservation is {reservation.status.value}, "
@@ -268,9 +346,18 @@ def build_voucher(
     )
     mine = without_status(sub_case.urn)
     transport = tuple(
-        VoucherTransport(t.direction, t.vehicle, local_time(t.pickup_at, timezone), t.vendor)
+        VoucherTransport(
+            t.direction,
+            t.vehicle,
+            local_time(t.pickup_at, timezone),
+            t.vendor,
+            t.status,
+            t.eta_minutes,
+            without_status(t.urn),
+        )
         for t in sorted(transfers, key=lambda t: t.pickup_at)
         if mine in {without_status(u) for u in t.sub_case_urns}
+        and t.status not in (TransferStatus.CANCELLED, TransferStatus.FAILED)
     )
     return VoucherContent(
         reservation_urn=without_status(reservation.urn),
@@ -289,4 +376,9 @@ def build_voucher(
         flight=voucher_flight,
         transport=transport,
         pnr=sub_case.group.pnr_urn.id,
+        next_departure=local_time(sub_case.next_departure, timezone)
+        if sub_case.next_departure is not None and voucher_flight is None
+        else None,
+        meals=_meals(card, timezone, card_reveal_link),
+        passenger_link=passenger_link,
     )

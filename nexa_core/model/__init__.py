@@ -4,6 +4,7 @@ from nexa_core.model.audit import Actor, AuditEntry, changed_fields
 from nexa_core.model.card_account import CardAccount, CardHold, CardLoad, card_account_urn
 from nexa_core.model.care import (
     TRANSFER_LIFECYCLE,
+    CardDrop,
     CardStatus,
     Channel,
     DispatchMode,
@@ -81,6 +82,7 @@ __all__ = [
     "AuditEntry",
     "BoardBasis",
     "CardAccount",
+    "CardDrop",
     "CardHold",
     "CardLoad",
     "CardStatus",

@@ -12,6 +12,7 @@ from nexa_core.urn import Urn
 
 __all__ = [
     "TRANSFER_LIFECYCLE",
+    "CardDrop",
     "CardStatus",
     "Channel",
     "DispatchMode",
@@ -34,8 +35,27 @@ class CardStatus(enum.StrEnum):
 
 
 @attrs.frozen
+class CardDrop:
+    """One scheduled load of a meal card: which meal, when it is due, how much.
+
+    ``key`` is the load's idempotency key (the partner sees it); ``loaded_at`` is set once
+    the partner confirmed the load.
+    """
+
+    label: str  # "single" | "breakfast" | "lunch" | "dinner"
+    due_at: datetime
+    amount: Money
+    key: str
+    loaded_at: datetime | None = None
+
+
+@attrs.frozen
 class IssuedCard:
-    """A virtual prepaid card per (case, group); never a PAN or CVV."""
+    """A virtual prepaid card per (case, group); never a PAN or CVV.
+
+    ``drops`` is the funding schedule (the stay's meal windows); ``loaded`` is the sum of
+    the drops loaded so far and ``spent`` follows the card webhooks.
+    """
 
     urn: Urn
     airline_urn: Urn
@@ -48,6 +68,18 @@ class IssuedCard:
     status: CardStatus = CardStatus.ISSUED
     vendor_ref: str | None = None
     version: int = 0
+    sub_case_urn: Urn | None = None
+    per_day: Money | None = None  # allowance per passenger and day
+    passengers: int = 0  # passengers the allowance counts (infants do not)
+    drops: tuple[CardDrop, ...] = ()
+
+    @property
+    def planned(self) -> Money:
+        """The sum of every scheduled drop (loaded or not)."""
+        total = Money(0, self.currency)
+        for drop in self.drops:
+            total = total + drop.amount
+        return total
 
     @property
     def balance(self) -> Money:
@@ -119,6 +151,11 @@ class Transfer:
     price: Money | None = None
     no_show_fee: Money | None = None
     version: int = 0
+    mode: DispatchMode | None = None  # how it was dispatched (AUTOMATIC, ON_DEMAND, MANUAL)
+    vendor_ref: str | None = None  # the vendor's ride id, once dispatched
+    eta_minutes: int | None = None
+    instructions: str | None = None  # an operator's note to the driver (MANUAL)
+    late_cancellation: bool = False  # cancelled inside the vendor's free window
 
 
 class Channel(enum.StrEnum):
@@ -157,3 +194,9 @@ class Notification:
     provider_message_id: str | None = None
     sent_at: datetime | None = None
     version: int = 0
+    sub_case_urn: Urn | None = None
+    language: str | None = None  # the template language chosen
+    attempts: int = 0  # provider calls made for this message
+    last_error: str | None = None  # the last failure's one-line reason (never an address)
+    fallback_for: Urn | None = None  # the notification this one replaces after a failure
+    subject: str | None = None  # the card drop or ride a message is about (its URN or key)

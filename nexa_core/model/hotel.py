@@ -171,6 +171,13 @@ class Reservation:
     confirmation_urn: Urn | None = None  # urn:reservation:<locator>:vendor:<v>:status:confirmed
     idempotency_key: str = ""
     version: int = 0
+    #: what a voucher shows about the hotel (from the offer booked)
+    hotel_address: str = ""
+    hotel_phone: str | None = None
+    hotel_latitude: float | None = None
+    hotel_longitude: float | None = None
+    #: what the hotel's card charge is matched by when paid by CARD (a PSP token, never a PAN)
+    payment_reference: str | None = None
 
     def transition(self, to: ReservationStatus) -> Reservation:
         """A copy in state ``to`` (checked against the lifecycle)."""

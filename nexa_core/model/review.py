@@ -42,6 +42,7 @@ class ReviewCategory(enum.StrEnum):
     DATA_INCOMPLETE = "DATA_INCOMPLETE"
     TRANSPORT_FAILED = "TRANSPORT_FAILED"
     COMPENSATION_FAILED = "COMPENSATION_FAILED"
+    NOTIFICATION = "NOTIFICATION"  # a passenger could not be reached on any channel
 
 
 CATEGORY_PRIORITY: dict[ReviewCategory, ReviewPriority] = {
@@ -54,6 +55,7 @@ CATEGORY_PRIORITY: dict[ReviewCategory, ReviewPriority] = {
     ReviewCategory.DATA_INCOMPLETE: ReviewPriority.LOW,
     ReviewCategory.TRANSPORT_FAILED: ReviewPriority.MEDIUM,
     ReviewCategory.COMPENSATION_FAILED: ReviewPriority.HIGH,
+    ReviewCategory.NOTIFICATION: ReviewPriority.MEDIUM,
 }
 
 

@@ -32,7 +32,6 @@ from nexa_core.saga.subcase import (
     SagaDeps,
     SubCaseSagas,
     booking_input,
-    transfer_status,
 )
 
 __all__ = [
@@ -68,6 +67,5 @@ __all__ = [
     "interpret",
     "is_ambiguous",
     "is_retryable",
-    "transfer_status",
     "workflow_id",
 ]

@@ -5,6 +5,8 @@ policy" (checkpointed by a durable engine, plain retries in process) — and the
 interpreter walks a :class:`SagaDefinition`:
 
 * each step handler takes the saga state (JSON-compatible dict) and returns updates;
+  the state it sees carries ``_attempt`` (1, 2, …) and ``_final_attempt`` (no retry is
+  left), so a handler can record a soft failure on its last try instead of raising;
 * a step whose error is permanent (``NexaError.retryable`` false) is not retried;
 * a step that fails for good is followed, for ``fallbacks`` steps, by the next candidate
   (one attempt each); when nothing is left, completed steps are compensated in reverse
@@ -176,7 +178,15 @@ async def _call(
     corr = snapshot.get("correlation")
     correlation = Urn.parse(corr) if isinstance(corr, str) and corr else None
 
+    attempts = 0
+
     async def once() -> Mapping[str, Any] | None:
+        nonlocal attempts
+        attempts += 1
+        # a handler may degrade instead of failing on its last try (care steps raise a
+        # review item rather than cancelling a booked hotel)
+        snapshot["_attempt"] = attempts
+        snapshot["_final_attempt"] = attempts >= policy.max_attempts
         with correlation_scope(correlation) if correlation is not None else nullcontext():
             try:
                 result = await fn(snapshot)

@@ -4,45 +4,69 @@ Every handler is idempotent (an engine may run a step again after a crash): URNs
 minted deterministically from the booking idempotency key, provider calls carry keys
 derived from upstream ids, and store writes check the current state first.
 
+The care steps (``payment``, ``transport``, ``notify``, ``offer_ready``) are the care
+services of :mod:`nexa_core.care` — the meal card, the transport dispatcher, voucher
+delivery and the passenger document — called with the records the saga already holds.
+They never cancel a booked hotel: a partner that keeps failing on the step's last try
+becomes a review item (PAYMENT_FAILED, TRANSPORT_FAILED, NOTIFICATION) and the saga goes on.
+
 State (JSON-compatible) given by :func:`booking_input`::
 
     airline, case, sub_case, correlation, wave, group_id, candidates (ranked offers,
-    primary first), rooms (room types), care {payment, card_token, meal_allowance,
-    currency, transport, vehicle, pickup_at, pickup, channels}
+    primary first), rooms (room types), care (:class:`~nexa_core.care.CareInstructions`)
 """
 
 from __future__ import annotations
 
 import functools
 from collections.abc import Mapping, Sequence
-from datetime import datetime, timedelta
-from decimal import Decimal
+from datetime import timedelta
 from typing import Any, Protocol, runtime_checkable
 
 import attrs
 
+from nexa_core.care import (
+    CareDeps,
+    CareInstructions,
+    CareLinks,
+    MessageRenderer,
+    TransportVendor,
+    VoucherContent,
+    build_document,
+    build_voucher,
+    cancel_meal_card,
+    cancel_sub_case_transport,
+    card_reference_for,
+    card_urn_for,
+    choose_language,
+    deliver_voucher,
+    dispatch_transport,
+    issue_meal_card,
+    open_review,
+    publish_document,
+)
 from nexa_core.errors import (
     InvalidInputError,
+    NexaError,
     NotFoundError,
+    PermanentProviderError,
     ProviderRejectedError,
+    RenderError,
+    TransientProviderError,
 )
 from nexa_core.idempotency import idempotency_key
 from nexa_core.model import (
     CASE_LIFECYCLE,
     SUB_CASE_LIFECYCLE,
-    TRANSFER_LIFECYCLE,
     AttemptedHotel,
     CardStatus,
     CaseStatus,
-    Channel,
     DispatchMode,
     DomainEvent,
     HotelOffer,
     IssuedCard,
     ManualReviewItem,
     Money,
-    Notification,
-    NotificationStatus,
     PaymentMode,
     Reservation,
     ReservationStatus,
@@ -51,26 +75,20 @@ from nexa_core.model import (
     SubCase,
     SubCaseStatus,
     Transfer,
-    TransferDirection,
     TransferStatus,
-    Vehicle,
 )
 from nexa_core.ports import (
     BookingConfirmation,
     BookingProvider,
     BookingRequest,
-    CardIssued,
-    CardIssueRequest,
     Clock,
     Coordination,
     DeadLetter,
     IdGenerator,
     NotificationProvider,
     OperationalStore,
-    OutboundMessage,
     PaymentProvider,
     SnapshotStore,
-    TransferRequest,
     TransportProvider,
 )
 from nexa_core.saga.definition import SUBCASE_BOOKING, SUBCASE_ROLLBACK
@@ -80,7 +98,7 @@ from nexa_core.saga.policy import DEFAULT_RETRY_POLICIES, RetryPolicies
 from nexa_core.saga.records import Change, Recorder, digest
 from nexa_core.serialization import structure, unstructure
 from nexa_core.tenancy import TenantContext
-from nexa_core.urn import Urn, VendorRegistry
+from nexa_core.urn import Urn, VendorRegistry, without_status
 
 __all__ = [
     "HOLD_TTL",
@@ -89,7 +107,6 @@ __all__ = [
     "SagaDeps",
     "SubCaseSagas",
     "booking_input",
-    "transfer_status",
 ]
 
 HOLD_TTL = timedelta(minutes=15)
@@ -128,24 +145,6 @@ def _payment_for(offer: HotelOffer, care: Mapping[str, Any]) -> PaymentMode:
             return mode
     shown = "/".join(m.value for m in allowed)
     raise ProviderRejectedError(f"{offer.hotel_urn} does not accept {shown}", vendor=offer.vendor)
-
-
-@attrs.frozen
-class CareInstructions:
-    """What the policy owes a group, resolved before the saga starts."""
-
-    payment: PaymentMode = PaymentMode.GUARANTEE
-    card_token: str | None = None
-    #: every mode the policy allows, preferred first; each hotel is paid with the first
-    #: one it accepts (GUARANTEE before CARD when both are allowed)
-    payments: tuple[PaymentMode, ...] = ()
-    meal_allowance: Decimal | None = None  # per passenger
-    currency: str = "USD"
-    transport: DispatchMode = DispatchMode.MANUAL
-    vehicle: Vehicle = Vehicle.SHUTTLE
-    pickup_at: datetime | None = None
-    pickup: tuple[float, float] = (0.0, 0.0)
-    channels: tuple[Channel, ...] = (Channel.EMAIL,)
 
 
 def booking_input(
@@ -189,6 +188,31 @@ class SagaDeps:
     ids: IdGenerator
     snapshots: SnapshotStore | None = None
     gate: PartnerGate | None = None
+    renderer: MessageRenderer | None = None
+    links: CareLinks = attrs.field(factory=CareLinks)
+    #: transport vendors with their coverage and capacity (default: every provider of
+    #: ``transport``, covering everywhere, up to 24 passengers)
+    vendors: Sequence[TransportVendor] | None = None
+
+    def care(self, gate: PartnerGate) -> CareDeps:
+        """The care services' view of these ports (partner calls through ``gate``)."""
+        vendors = (
+            self.vendors
+            if self.vendors is not None
+            else tuple(TransportVendor(p) for _, p in sorted(self.transport.items()))
+        )
+        return CareDeps(
+            store=self.store,
+            clock=self.clock,
+            ids=self.ids,
+            snapshots=self.snapshots,
+            messages=tuple(p for _, p in sorted(self.notifications.items())),
+            renderer=self.renderer,
+            payments=self.payments,
+            transport=vendors,
+            gate=gate,
+            links=self.links,
+        )
 
 
 def _tenant(state: Mapping[str, Any]) -> TenantContext:
@@ -213,6 +237,25 @@ def _attempt_urn(reservation: Urn | str, offer: Urn | str) -> Urn:
     return Urn("hold-attempt", f"h-{digest(reservation, offer)}")
 
 
+def _care(state: Mapping[str, Any]) -> CareInstructions:
+    return structure(state.get("care") or {}, CareInstructions)
+
+
+def _retry(error: NexaError, state: Mapping[str, Any]) -> bool:
+    """Whether a care step should raise ``error`` for the engine to retry it."""
+    return error.retryable and not state.get("_final_attempt", True)
+
+
+def _lead_language(
+    voucher: VoucherContent, sub: SubCase, care: CareInstructions, renderer: Any
+) -> str | None:
+    if renderer is None:
+        return sub.group.lead.contact.language
+    return choose_language(
+        sub.group.lead.contact.language, care.language, renderer.languages(voucher.airline_code)
+    )
+
+
 class SubCaseSagas:
     """Builds the ``subcase-booking`` and ``subcase-rollback`` programs over :class:`SagaDeps`."""
 
@@ -228,6 +271,7 @@ class SubCaseSagas:
         self.tenant_retry = dict(tenant_retry or {})
         self.gate = deps.gate or PartnerGate(deps.coordination)
         self.rec = Recorder(deps.store, deps.clock, deps.ids)
+        self.care = deps.care(self.gate)
 
     # ------------------------------------------------------------------ programs
 
@@ -379,6 +423,10 @@ class SubCaseSagas:
                         rooms=rooms,
                         total=rate.times(len(rooms) * max(1, offer.nights)),
                         idempotency_key=_booking_key(state),
+                        hotel_address=offer.address,
+                        hotel_phone=offer.phone,
+                        hotel_latitude=offer.latitude,
+                        hotel_longitude=offer.longitude,
                     ),
                     op="add",
                 )
@@ -449,6 +497,12 @@ class SubCaseSagas:
                 total=conf.total,
                 confirmation_urn=conf.confirmation_urn,
                 idempotency_key=key,
+                payment=payment,
+                payment_reference=request.card_token,
+                hotel_address=offer.address,
+                hotel_phone=offer.phone,
+                hotel_latitude=offer.latitude,
+                hotel_longitude=offer.longitude,
             )
             await self.rec.commit(
                 tenant,
@@ -488,230 +542,190 @@ class SubCaseSagas:
             "booked_candidate": index,
         }
 
+    # ------------------------------------------------------------------ care steps
+
+    async def _soft_failure(
+        self,
+        state: Mapping[str, Any],
+        tenant: TenantContext,
+        sub: SubCase,
+        step: str,
+        category: ReviewCategory,
+        error: NexaError,
+    ) -> dict[str, Any]:
+        """A care step gave up: a review item for an operator; the booking stands."""
+        reason = f"{step} failed: {' '.join(str(error).split())}"
+        await open_review(
+            self.care,
+            self.deps.store,
+            tenant,
+            Urn("review", f"rv-{digest(state['workflow_id'], step)}"),
+            sub.case_urn,
+            category,
+            reason,
+            [sub.group.group_id],
+        )
+        return {f"{step}_failed": reason}
+
+    async def _records(
+        self, state: Mapping[str, Any], tenant: TenantContext
+    ) -> tuple[IssuedCard | None, tuple[Transfer, ...]]:
+        """The card and rides earlier steps made (read by the URNs they returned)."""
+        store = self.deps.store
+        card = None
+        if state.get("card"):
+            try:
+                card = await store.cards.get(tenant, Urn.parse(state["card"]))
+            except NotFoundError:
+                card = None
+        transfers = []
+        for urn in state.get("transfers") or ():
+            try:
+                transfers.append(await store.transfers.get(tenant, Urn.parse(urn)))
+            except NotFoundError:
+                continue
+        return card, tuple(transfers)
+
+    async def _voucher(
+        self, state: Mapping[str, Any], tenant: TenantContext, sub: SubCase
+    ) -> tuple[Any, IssuedCard | None, tuple[Transfer, ...]]:
+        reservation = await self.deps.store.reservations.get(
+            tenant, Urn.parse(state["reservation"])
+        )
+        card, transfers = await self._records(state, tenant)
+        care = _care(state)
+        links = self.deps.links
+        voucher = build_voucher(
+            reservation,
+            sub,
+            timezone=care.timezone,
+            transfers=transfers,
+            card_reference=card_reference_for(reservation),
+            card=card,
+            passenger_link=links.passenger(tenant.airline_urn, sub.urn),
+            card_reveal_link=links.card_reveal(tenant.airline_urn, sub.urn, card.urn)
+            if card is not None
+            else None,
+        )
+        return voucher, card, transfers
+
     async def payment(self, state: Mapping[str, Any]) -> Mapping[str, Any]:
-        """Issue (and load) the group's card when the policy pays by card or owes meals."""
-        care = state.get("care") or {}
-        allowance = care.get("meal_allowance")
-        by_card = care.get("payment") == PaymentMode.CARD.value
-        if self.deps.payments is None or (not allowance and not by_card):
+        """The group's meal card: issued once per (case, group) with its drops at the
+        stay's meal windows, the drops due now loaded."""
+        care = _care(state)
+        if self.deps.payments is None or not care.meal_allowance:
             return {}
         tenant = _tenant(state)
-        payments = self.deps.payments
         sub = await self.deps.store.sub_cases.get(tenant, Urn.parse(state["sub_case"]))
-        case_urn = Urn.parse(state["case"])
-        card_key = idempotency_key("card", case_urn, sub.group.group_id)
-        card_urn = Urn("issued-card", f"ic-{digest(card_key)}")
-        currency = care.get("currency", "USD")
-        issued = await self.gate.call(
-            payments.name,
-            "card",
-            lambda: payments.issue_card(
-                CardIssueRequest(
-                    tenant.airline_urn,
-                    card_urn,
-                    case_urn,
-                    sub.group.group_id,
-                    sub.group.lead.urn,
-                    currency,
-                    card_key,
-                )
-            ),
-        )
-        amount = Money(Decimal(allowance or 0) * sub.group.size, currency)
-        if amount.amount > 0:
-            load_key = idempotency_key("payment", case_urn, state["reservation"])
-            await self.gate.call(
-                payments.name,
-                "card",
-                lambda: payments.load(tenant.airline_urn, issued, amount, idempotency_key=load_key),
-            )
         try:
-            await self.deps.store.cards.get(tenant, card_urn)
-        except NotFoundError:
-            card = IssuedCard(
-                card_urn,
-                tenant.airline_urn,
-                case_urn,
-                sub.group.group_id,
-                sub.group.lead.urn,
-                currency,
-                amount,
-                Money(0, currency),
-                CardStatus.ACTIVE,
-                vendor_ref=issued.vendor_ref,
+            card = await issue_meal_card(self.care, tenant, sub, care)
+        except (TransientProviderError, PermanentProviderError) as exc:
+            if _retry(exc, state):
+                raise
+            return await self._soft_failure(
+                state, tenant, sub, "payment", ReviewCategory.PAYMENT_FAILED, exc
             )
-            await self.rec.commit(
-                tenant,
-                [Change("cards", card, op="add")],
-                [
-                    self.rec.event(
-                        tenant,
-                        "card.issued",
-                        card_urn,
-                        {"sub_case": state["sub_case"], "amount": str(amount)},
-                        key=card_key,
-                    )
-                ],
-                [self.rec.audit(tenant, "card.issued", card_urn, "care owed by policy")],
-            )
-        return {"card": str(card_urn), "card_ref": issued.vendor_ref}
-
-    def _transport_provider(self, name: str | None = None) -> tuple[str, TransportProvider]:
-        if not self.deps.transport:
-            raise ProviderRejectedError("no transport provider configured")
-        if name is not None and name in self.deps.transport:
-            return name, self.deps.transport[name]
-        first = sorted(self.deps.transport)[0]
-        return first, self.deps.transport[first]
+        if card is None:
+            return {}
+        return {"card": str(card.urn), "card_ref": card.vendor_ref}
 
     async def transport(self, state: Mapping[str, Any]) -> Mapping[str, Any]:
-        """Dispatch the airport → hotel leg when the policy says AUTOMATIC."""
-        care = state.get("care") or {}
-        if care.get("transport") != DispatchMode.AUTOMATIC.value or not self.deps.transport:
+        """AUTOMATIC tiers: both legs dispatched with the vendor the four rules pick."""
+        care = _care(state)
+        if care.transport is not DispatchMode.AUTOMATIC or not self.care.transport:
             return {}
         tenant = _tenant(state)
-        sub = await self.deps.store.sub_cases.get(tenant, Urn.parse(state["sub_case"]))
-        offer = _offer(state, int(state.get("booked_candidate", 0)))
-        transfer_urn = Urn("transfer", f"t-{digest(state['reservation'], 'inbound')}")
-        pickup_at = (
-            datetime.fromisoformat(care["pickup_at"])
-            if care.get("pickup_at")
-            else self.deps.clock.now() + timedelta(minutes=45)
+        store = self.deps.store
+        sub = await store.sub_cases.get(tenant, Urn.parse(state["sub_case"]))
+        reservation = await store.reservations.get(tenant, Urn.parse(state["reservation"]))
+        outcome = await dispatch_transport(
+            self.care,
+            tenant,
+            sub,
+            reservation,
+            care,
+            mode=DispatchMode.AUTOMATIC,
+            final_attempt=bool(state.get("_final_attempt", True)),
         )
-        pickup = care.get("pickup") or (0.0, 0.0)
-        request = TransferRequest(
-            tenant.airline_urn,
-            transfer_urn,
-            TransferDirection.AIRPORT_TO_HOTEL,
-            Vehicle(care.get("vehicle", Vehicle.SHUTTLE.value)),
-            pickup_at,
-            sub.group.size,
-            (float(pickup[0]), float(pickup[1])),
-            (offer.latitude, offer.longitude),
-            sub.group.lead.contact.name,
-        )
-        last: Exception | None = None
-        for name in sorted(self.deps.transport):  # an open breaker shifts to the next vendor
-            if not await self.gate.allowed(name):
-                continue
-            provider = self.deps.transport[name]
-            try:
-                dispatch = await self.gate.call(
-                    name, "transport", functools.partial(provider.dispatch, request)
-                )
-            except ProviderRejectedError as exc:
-                last = exc
-                continue
-            break
-        else:
-            raise last or ProviderRejectedError("every transport vendor is unavailable")
-        try:
-            await self.deps.store.transfers.get(tenant, transfer_urn)
-        except NotFoundError:
-            transfer = Transfer(
-                transfer_urn,
-                tenant.airline_urn,
-                sub.case_urn,
-                (sub.urn,),
-                TransferDirection.AIRPORT_TO_HOTEL,
-                request.vehicle,
-                pickup_at,
-                sub.group.size,
-                TransferStatus.DISPATCHED,
-                vendor=name,
-            )
-            await self.rec.commit(
-                tenant,
-                [Change("transfers", transfer, op="add")],
-                [
-                    self.rec.event(
-                        tenant,
-                        "transfer.dispatched",
-                        transfer_urn,
-                        {"sub_case": str(sub.urn), "vendor_ref": dispatch.vendor_ref},
-                        key=str(transfer_urn),
-                    )
-                ],
-            )
-        return {"transfer": str(transfer_urn), "transport_vendor": name}
+        live = [t for t in outcome.transfers if t.status is TransferStatus.DISPATCHED]
+        out: dict[str, Any] = {"transfers": [str(t.urn) for t in outcome.transfers]}
+        if live:
+            out["transfer"] = str(live[0].urn)
+            out["transport_vendor"] = live[0].vendor
+        if outcome.reviews:
+            out["transport_failed"] = [str(r.urn) for r in outcome.reviews]
+        return out
 
     async def notify(self, state: Mapping[str, Any]) -> Mapping[str, Any]:
-        """Send the voucher message on each channel the policy lists (deduplicated)."""
+        """The voucher to the lead: email (HTML, text, QR PNG) and SMS, in their language;
+        fallbacks per channel; no deliverable channel → a NOTIFICATION review item."""
+        care = _care(state)
         tenant = _tenant(state)
         sub = await self.deps.store.sub_cases.get(tenant, Urn.parse(state["sub_case"]))
-        lead = sub.group.lead
-        care = state.get("care") or {}
-        sent: list[str] = []
-        for channel_name in care.get("channels") or [Channel.EMAIL.value]:
-            channel = Channel(channel_name)
-            to = lead.contact.email if channel is Channel.EMAIL else lead.contact.phone
-            if not to:
-                continue
-            provider = next(
-                (p for _, p in sorted(self.deps.notifications.items()) if channel in p.channels),
-                None,
-            )
-            if provider is None:
-                continue
-            key = idempotency_key(
-                "notification",
-                sub.group.group_id,
-                "voucher.issued",
-                channel.value,
-                state["reservation"],
-            )
-            text = (
-                f"Your hotel: {state.get('hotel_name', '')}. "
-                f"Confirmation {Urn.parse(state['confirmation']).id}."
-            )
-            message = OutboundMessage(
-                tenant.airline_urn, channel, to, "Your hotel voucher", text, dedup_key=key
-            )
-            result = await self.gate.call(
-                provider.name, "notification", functools.partial(provider.send, message)
-            )
-            found = await self.deps.store.notifications.find(tenant, dedup_key=key)
-            if not found:
-                note = Notification(
-                    self.deps.ids.new("notification"),
-                    tenant.airline_urn,
-                    sub.case_urn,
-                    sub.group.group_id,
-                    "voucher.issued",
-                    channel,
-                    lead.urn,
-                    key,
-                    NotificationStatus.SENT,
-                    reservation_urn=Urn.parse(state["reservation"]),
-                    provider_message_id=result.provider_message_id,
-                    sent_at=self.deps.clock.now(),
-                )
-                await self.rec.commit(tenant, [Change("notifications", note, op="add")])
-            sent.append(channel.value)
-        return {"notified": sent}
+        voucher, _, _ = await self._voucher(state, tenant, sub)
+        report = await deliver_voucher(
+            self.care,
+            tenant,
+            sub,
+            voucher,
+            channels=care.channels,
+            airport_language=care.language,
+            final_attempt=bool(state.get("_final_attempt", True)),
+        )
+        return {"notified": list(report.delivered), "voucher": unstructure(voucher)}
 
     async def offer_ready(self, state: Mapping[str, Any]) -> Mapping[str, Any]:
-        """Write the passenger snapshot, then PROCESSING → OFFER_READY with its events."""
+        """Write the passenger document, then PROCESSING → OFFER_READY with its events."""
         tenant = _tenant(state)
         sub = await self.deps.store.sub_cases.get(tenant, Urn.parse(state["sub_case"]))
-        if self.deps.snapshots is not None:
-            await self.deps.snapshots.put(
-                tenant,
-                sub.urn,
-                {
-                    "status": SubCaseStatus.OFFER_READY.value,
-                    "case": state["case"],
-                    "group_id": state["group_id"],
-                    "reservation": state["reservation"],
-                    "hotel": state.get("hotel"),
-                    "hotel_name": state.get("hotel_name"),
-                    "confirmation": state.get("confirmation"),
-                    "card": state.get("card"),
-                    "transfer": state.get("transfer"),
-                },
+        care = _care(state)
+        if "notified" not in state:  # the notify step gave up for good
+            failure: Mapping[str, Any] = next(
+                (f for f in reversed(state.get("failures", [])) if f.get("step") == "notify"),
+                {},
             )
+            await self._soft_failure(
+                state,
+                tenant,
+                sub,
+                "notify",
+                ReviewCategory.NOTIFICATION,
+                RenderError(str(failure.get("error") or "the voucher could not be delivered")),
+            )
+        if self.deps.snapshots is not None:
+            if state.get("voucher"):
+                voucher = structure(state["voucher"], VoucherContent)
+                card, transfers = await self._records(state, tenant)
+            else:
+                voucher, card, transfers = await self._voucher(state, tenant, sub)
+            png = None
+            if self.deps.renderer is not None:
+                try:
+                    png = self.deps.renderer.qr_png(voucher.qr_payload)
+                except RenderError:
+                    png = None  # the page shows the payload; the QR comes with a rewrite
+            shown = (
+                sub
+                if sub.status is SubCaseStatus.OFFER_READY
+                else sub.transition(SubCaseStatus.OFFER_READY)
+            )
+            doc = build_document(
+                shown,
+                published_at=self.deps.clock.now(),
+                voucher=voucher,
+                transfers=transfers,
+                card=card,
+                card_reveal_link=self.deps.links.card_reveal(tenant.airline_urn, sub.urn, card.urn)
+                if card is not None
+                else None,
+                passenger_link=self.deps.links.passenger(tenant.airline_urn, sub.urn),
+                transport_mode=care.transport,
+                qr_png=png,
+                language=_lead_language(voucher, sub, care, self.deps.renderer),
+            )
+            await publish_document(self.care, tenant, doc)
         if sub.status is not SubCaseStatus.OFFER_READY:
-            voucher = self.rec.event(
+            voucher_event = self.rec.event(
                 tenant,
                 "voucher.issued",
                 Urn.parse(state["reservation"]),
@@ -724,7 +738,7 @@ class SubCaseSagas:
                 event="subcase.offer-ready",
                 reason="booking saga completed",
                 data={"reservation": state["reservation"], "hotel": state.get("hotel")},
-                more_events=[voucher],
+                more_events=[voucher_event],
             )
         return {"status": SubCaseStatus.OFFER_READY.value}
 
@@ -913,60 +927,35 @@ class SubCaseSagas:
         return {}
 
     async def cancel_card(self, state: Mapping[str, Any]) -> Mapping[str, Any]:
-        """Cancel the group's card."""
+        """Cancel the group's meal card."""
         if not state.get("card") or self.deps.payments is None:
             return {}
-        tenant = _tenant(state)
-        payments = self.deps.payments
-        card_urn = Urn.parse(state["card"])
-        issued = CardIssued(card_urn, state.get("card_ref") or "")
-        await self.gate.call(
-            payments.name,
-            "card",
-            lambda: payments.cancel_card(
-                tenant.airline_urn, issued, idempotency_key=f"cancel:{state['card']}"
-            ),
+        await cancel_meal_card(
+            self.care,
+            _tenant(state),
+            Urn.parse(state["card"]),
+            reason=str(state.get("reason") or "booking compensated"),
         )
-        try:
-            card = await self.deps.store.cards.get(tenant, card_urn)
-        except NotFoundError:
-            return {}
-        if card.status is not CardStatus.CANCELLED:
-            await self.rec.commit(
-                tenant,
-                [Change("cards", attrs.evolve(card, status=CardStatus.CANCELLED))],
-                [
-                    self.rec.event(
-                        tenant, "card.cancelled", card_urn, {"sub_case": state["sub_case"]}
-                    )
-                ],
-            )
         return {}
 
     async def cancel_transport(self, state: Mapping[str, Any]) -> Mapping[str, Any]:
-        """Cancel the dispatched ride."""
-        if not state.get("transfer"):
+        """Cancel the group's rides (a late cancellation records the vendor's fee and never
+        blocks the rollback; a shared shuttle keeps going with the seats released)."""
+        if not self.care.transport:
             return {}
         tenant = _tenant(state)
-        name, provider = self._transport_provider(state.get("transport_vendor"))
-        transfer_urn = Urn.parse(state["transfer"])
-        await self.gate.call(
-            name, "transport", lambda: provider.cancel(tenant.airline_urn, transfer_urn)
+        sub = await self.deps.store.sub_cases.get(tenant, Urn.parse(state["sub_case"]))
+        known = state.get("transfers")
+        transfers = None
+        if known is not None:
+            _, transfers = await self._records(state, tenant)
+        await cancel_sub_case_transport(
+            self.care,
+            tenant,
+            sub,
+            reason=str(state.get("reason") or "booking compensated"),
+            transfers=transfers,
         )
-        try:
-            transfer = await self.deps.store.transfers.get(tenant, transfer_urn)
-        except NotFoundError:
-            return {}
-        if transfer.status in (TransferStatus.REQUESTED, TransferStatus.DISPATCHED):
-            await self.rec.commit(
-                tenant,
-                [Change("transfers", transfer_status(transfer, TransferStatus.CANCELLED))],
-                [
-                    self.rec.event(
-                        tenant, "transfer.cancelled", transfer_urn, {"sub_case": state["sub_case"]}
-                    )
-                ],
-            )
         return {}
 
     # ------------------------------------------------------------------ rollback saga
@@ -985,21 +974,19 @@ class SubCaseSagas:
                 if res.confirmation_urn is not None and res.status is ReservationStatus.CONFIRMED:
                     out["confirmation"] = str(res.confirmation_urn)
                     out["vendor"] = res.confirmation_urn.vendor or res.hotel_urn.vendor
-        cards = await store.cards.find(tenant, case_urn=sub.case_urn, group_id=sub.group.group_id)
-        live = [c for c in cards if c.status is not CardStatus.CANCELLED]
-        if live:
-            out["card"] = str(live[0].urn)
-            out["card_ref"] = live[0].vendor_ref
-        transfers = await store.transfers.find(tenant, case_urn=sub.case_urn)
-        mine = [
-            t
-            for t in transfers
-            if sub.urn in t.sub_case_urns
-            and t.status in (TransferStatus.REQUESTED, TransferStatus.DISPATCHED)
+        try:
+            card = await store.cards.get(tenant, card_urn_for(sub.case_urn, sub.group.group_id))
+        except NotFoundError:
+            card = None
+        if card is not None and card.status is not CardStatus.CANCELLED:
+            out["card"] = str(card.urn)
+            out["card_ref"] = card.vendor_ref
+        mine = without_status(sub.urn)
+        out["transfers"] = [
+            str(t.urn)
+            for t in await store.transfers.find(tenant, case_urn=sub.case_urn)
+            if mine in {without_status(u) for u in t.sub_case_urns}
         ]
-        if mine:
-            out["transfer"] = str(mine[0].urn)
-            out["transport_vendor"] = mine[0].vendor
         if sub.status is not SubCaseStatus.COMPENSATING:
             await self._move(
                 tenant,
@@ -1059,9 +1046,3 @@ class SubCaseSagas:
                 ],
             )
         return {"status": SubCaseStatus.PENDING.value}
-
-
-def transfer_status(transfer: Transfer, to: TransferStatus) -> Transfer:
-    """A copy of ``transfer`` in state ``to`` (checked against its lifecycle)."""
-    TRANSFER_LIFECYCLE.check(transfer.status, to, urn=transfer.urn)
-    return attrs.evolve(transfer, status=to)

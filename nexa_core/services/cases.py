@@ -17,6 +17,7 @@ import attrs
 
 from nexa_core.allocation import allocate_groups
 from nexa_core.auth import Principal, Role, requires, tenant_of
+from nexa_core.care import care_for
 from nexa_core.errors import (
     ConflictError,
     InvalidInputError,
@@ -30,22 +31,18 @@ from nexa_core.model import (
     AllocationWave,
     Case,
     CaseStatus,
-    Channel,
     DemandRequest,
     DemandStatus,
     DemandType,
-    DispatchMode,
     Flight,
     HotelOffer,
     ManualReviewItem,
     PassengerGroup,
-    PaymentMode,
     ReviewCategory,
     RoomType,
     StayPlan,
     SubCase,
     SubCaseStatus,
-    Vehicle,
 )
 from nexa_core.policy import Policy, plan_stays, reaccommodate
 from nexa_core.ports import (
@@ -60,7 +57,6 @@ from nexa_core.rooming import plan_rooms
 from nexa_core.saga import (
     SUBCASE_BOOKING,
     SUBCASE_ROLLBACK,
-    CareInstructions,
     Change,
     Recorder,
     SagaEngine,
@@ -121,35 +117,6 @@ class AllocationOutcome:
     wave: AllocationWave
     assigned: Mapping[str, tuple[HotelOffer, ...]]  # group id → primary + fallbacks
     unassigned: Mapping[str, str]  # group id → reason
-
-
-def care_for(
-    policy: Policy, group: PassengerGroup, plan: StayPlan | None, airport: Airport
-) -> CareInstructions:
-    """What the policy owes ``group``: payment mode, meal card, transport, channels."""
-    tier = group.tier
-    payment = (
-        PaymentMode.GUARANTEE
-        if PaymentMode.GUARANTEE in policy.accepted_payments
-        else PaymentMode.CARD
-    )
-    channels = [Channel.EMAIL]
-    if group.lead.contact.phone:
-        channels.append(Channel.SMS)
-    return CareInstructions(
-        payment=payment,
-        card_token=policy.card_token if PaymentMode.CARD in policy.accepted_payments else None,
-        payments=tuple(
-            m for m in (PaymentMode.GUARANTEE, PaymentMode.CARD) if m in policy.accepted_payments
-        ),
-        meal_allowance=policy.meals.allowance.get(tier),
-        currency=policy.meals.currency,
-        transport=policy.transport.dispatch.get(tier, DispatchMode.MANUAL),
-        vehicle=policy.transport.vehicle.get(tier, Vehicle.SHUTTLE),
-        pickup_at=plan.check_in if plan is not None else None,
-        pickup=(airport.latitude, airport.longitude),
-        channels=tuple(channels),
-    )
 
 
 def _rooms_for(group: PassengerGroup, policy: Policy) -> int:

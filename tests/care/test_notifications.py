@@ -1,34 +1,36 @@
-"""Notification selection rules and the idempotent notification stage."""
+"""Notification rules and voucher delivery: languages, channels, fallbacks, receipts."""
 
 from __future__ import annotations
 
-import functools
-from datetime import timedelta
+import base64
+from typing import Any
 
-import anyio
 import attrs
+import png
 import pytest
+import zxingcpp
 
 from nexa_adapters.sandbox import FaultInjector
 from nexa_core.care import (
+    FALLBACK,
     TRIGGERS,
     NotificationType,
+    build_voucher,
     choose_language,
     dedup_key,
+    deliver_voucher,
+    fallback_key,
     handle_delivery_receipt,
-    issue_meal_cards,
-    load_due_meals,
     plan_group_messages,
     resend_notification,
     resolve_channels,
-    run_notification_stage,
 )
-from nexa_core.errors import InvalidInputError, ProviderRejectedError
+from nexa_core.errors import InvalidInputError, RenderError, TransientProviderError
 from nexa_core.idempotency import idempotency_key
-from nexa_core.model import Channel, NotificationStatus
-from nexa_core.ports import AuditQuery, OutboundMessage, SendResult
+from nexa_core.model import Channel, NotificationStatus, ReviewCategory
+from nexa_core.ports import AuditQuery
 from nexa_core.urn import Urn
-from tests.care.world import TENANT, build_world, group, pax
+from tests.care.world import TENANT, World, build_world, group, pax
 
 N = NotificationType
 
@@ -40,7 +42,9 @@ def test_triggers_use_the_default_channels_of_the_facts_file() -> None:
         Channel.EMAIL,
     )
     assert TRIGGERS[N.OFFER_READY].channels == (Channel.SMS, Channel.WHATSAPP, Channel.EMAIL)
-    assert TRIGGERS[N.VOUCHER_ISSUED].channels == (Channel.EMAIL,)
+    # the voucher goes by email (HTML, text, QR PNG) and by SMS (short, with the page link)
+    assert TRIGGERS[N.VOUCHER_ISSUED].channels == (Channel.EMAIL, Channel.SMS)
+    assert FALLBACK[Channel.EMAIL] == (Channel.SMS,)
     assert TRIGGERS[N.CARD_ISSUED].channels == (Channel.SMS, Channel.EMAIL, Channel.PUSH)
     assert TRIGGERS[N.CARD_LOADED].channels == (Channel.PUSH,)
     assert TRIGGERS[N.TRANSPORT_DISPATCHED].channels == (Channel.SMS, Channel.PUSH)
@@ -114,216 +118,228 @@ def test_operator_triggers_are_not_planned_per_group() -> None:
         )
 
 
-@pytest.mark.anyio
-async def test_running_the_notification_stage_twice_sends_each_message_once() -> None:
-    w = await build_world()
-    first = await run_notification_stage(w.deps, TENANT, w.case_urn, context=w.context)
-    sent = dict(w.messages.sent)
-    attempts = w.messages.attempts
-    assert first.sent == len(sent) > 0
-    second = await run_notification_stage(w.deps, TENANT, w.case_urn, context=w.context)
-    assert second.sent == 0
-    assert second.skipped == first.sent
-    assert w.messages.sent == sent
-    assert w.messages.attempts == attempts  # the store's dedup stopped it before the provider
-    records = await w.store.notifications.find(TENANT, case_urn=w.case_urn)
-    assert len(records) == len(sent)
-    assert {r.status for r in records} == {NotificationStatus.SENT}
-    assert len({r.dedup_key for r in records}) == len(records)
+def decode_png(data: bytes) -> list[str]:
+    width, height, rows, _ = png.Reader(bytes=data).asDirect()
+    pixels = bytes(0 if px == 0 else 255 for row in rows for px in row)
+    return [r.text for r in zxingcpp.read_barcodes(memoryview(pixels).cast("B", (height, width)))]
 
 
-@pytest.mark.anyio
-async def test_stage_sends_what_each_sub_case_calls_for_in_the_chosen_language() -> None:
-    w = await build_world()
-    await run_notification_stage(w.deps, TENANT, w.case_urn, context=w.context)
-    by_to = {}
-    for m in w.messages.sent.values():
-        by_to.setdefault(m.to, []).append(m)
-    # G1 lead prefers pt-BR → Portuguese; offer ready + voucher by email
-    subjects = {m.subject for m in by_to["p-1@example.com"]}
-    assert "O seu voucher de hotel SBX-0001" in subjects
-    assert "O seu hotel está pronto (ABC123)" in subjects
-    # the child of G1 hears about the disruption too (all passengers)
-    assert [m.subject for m in by_to["p-2@example.com"]] == ["Voo LA500: estamos cuidando de você"]
-    # G2 is RESOLVED: no offer-ready, but its voucher in Spanish
-    assert {m.subject for m in by_to["p-3@example.com"]} == {
-        "Vuelo LA500: nos ocupamos de usted",
-        "Su bono de hotel SBX-0002",
-    }
-    voucher = next(m for m in by_to["p-3@example.com"] if "bono" in m.subject)
-    assert voucher.html is not None and "data:image/png;base64," in voucher.html
-    assert "urn:reservation:r-2" in voucher.text
-    # G4 FAILED → the operator is told, the passenger only about the disruption
-    assert [m.subject for m in by_to["ops@example.com"]] == [
-        "Action needed: booking JKL012 could not be completed"
-    ]
-    # SMS and WhatsApp go to the E.164 number of leads that have one
-    assert {m.channel for m in by_to["+14155550123"]} == {Channel.SMS, Channel.WHATSAPP}
-
-
-@pytest.mark.anyio
-async def test_a_bounce_is_audited_and_never_resent() -> None:
-    w = await build_world()
-    bounce_key = dedup_key("G2", N.VOUCHER_ISSUED, Channel.EMAIL, Urn("reservation", "r-2"))
-    w.messages.faults.fail_keys.add(bounce_key)
-    report = await run_notification_stage(w.deps, TENANT, w.case_urn, context=w.context)
-    assert report.count("bounced") == 1
-    (record,) = await w.store.notifications.find(TENANT, dedup_key=bounce_key)
-    assert record.status is NotificationStatus.BOUNCED
-    audit = await w.store.audit.query(TENANT, AuditQuery(action="notification.bounced"))
-    assert [a.entity_urn for a in audit] == [record.urn.base]
-    assert "p-3@example.com" not in str(audit[0])  # no address in the audit trail
-    again = await run_notification_stage(w.deps, TENANT, w.case_urn, context=w.context)
-    assert again.sent == 0 and again.count("bounced") == 0
-
-
-class _BouncingPush:
-    """A push provider whose every message bounces."""
-
-    name = "bouncing-push"
-    channels = frozenset({Channel.PUSH})
-
-    async def send(self, message: OutboundMessage) -> SendResult:
-        raise ProviderRejectedError("no push subscription", vendor=self.name)
-
-
-@pytest.mark.anyio
-async def test_a_bounced_push_falls_back_to_sms_once() -> None:
-    w = await build_world()
-    lead = w.subs["G1"].group.lead
-    context = attrs.evolve(
-        w.context, capabilities={lead.urn: frozenset({Channel.PUSH, Channel.SMS})}
+def _voucher(w: World, gid: str) -> Any:
+    return build_voucher(
+        w.reservations[gid],
+        w.subs[gid],
+        passenger_link=w.deps.links.passenger(TENANT.airline_urn, w.subs[gid].urn),
     )
-    deps = attrs.evolve(w.deps, messages=(_BouncingPush(), w.messages))
-    await issue_meal_cards(deps, TENANT, w.case_urn, context=context)
-    w.clock.advance(timedelta(hours=4))  # dinner drop (19:00 local) is due
-    await load_due_meals(deps, TENANT, w.case_urn, context=context)
-    report = await run_notification_stage(deps, TENANT, w.case_urn, context=context)
-    assert report.count("bounced") >= 1 and report.count("fallback") >= 1
-    topped_up = [
-        m
-        for m in w.messages.sent.values()
-        if m.subject == "O seu cartão de refeição foi recarregado"
-    ]
-    assert [(m.channel, m.to) for m in topped_up] == [(Channel.SMS, "+5511987654321")]
-    bounced = await w.store.audit.query(TENANT, AuditQuery(action="notification.bounced"))
-    assert bounced and all(b.after["channel"] == "PUSH" for b in bounced)
-    sent = dict(w.messages.sent)
-    again = await run_notification_stage(deps, TENANT, w.case_urn, context=context)
-    assert again.sent == 0 and w.messages.sent == sent
+
+
+async def _deliver(w: World, gid: str, **kw: Any) -> Any:
+    care = w.care(gid)
+    return await deliver_voucher(
+        w.deps,
+        TENANT,
+        w.subs[gid],
+        _voucher(w, gid),
+        channels=care.channels,
+        airport_language=care.language,
+        **kw,
+    )
+
+
+def _sent(w: World, key: str) -> Any:
+    return w.messages.sent[key]
 
 
 @pytest.mark.anyio
-async def test_transient_failures_stay_queued_and_go_out_on_the_next_run() -> None:
+async def test_the_voucher_goes_once_per_channel_in_the_contacts_language() -> None:
+    w = await build_world()
+    g1 = await _deliver(w, "G1")  # pt-BR lead with a phone
+    assert sorted((n.channel.value, n.language) for n in g1.notifications) == [
+        ("EMAIL", "pt"),
+        ("SMS", "pt"),
+    ]
+    assert g1.delivered == ("EMAIL", "SMS") and not g1.reviews
+    g2 = await _deliver(w, "G2")  # Spanish contact, no phone: email only, in Spanish
+    assert [(n.channel.value, n.language) for n in g2.notifications] == [("EMAIL", "es")]
+    email = _sent(w, g2.notifications[0].dedup_key)
+    assert email.subject.startswith("Su bono de hotel")
+    g4 = await _deliver(w, "G4")  # no preference: the airport's default language
+    assert {n.language for n in g4.notifications} == {"es"}
+    before = dict(w.messages.sent)
+    again = await _deliver(w, "G1")
+    assert w.messages.sent == before  # a re-run sends nothing
+    assert {n.status for n in again.notifications} == {NotificationStatus.SENT}
+    assert {n.attempts for n in again.notifications} == {1}
+
+
+@pytest.mark.anyio
+async def test_an_unknown_language_falls_to_the_airport_default_then_english() -> None:
+    w = await build_world()
+    sub = w.subs["G2"]
+    lead = attrs.evolve(sub.group.lead, contact=attrs.evolve(sub.group.lead.contact, language="fr"))
+    w.subs["G2"] = attrs.evolve(sub, group=attrs.evolve(sub.group, passengers=(lead,)))
+    report = await _deliver(w, "G2")
+    assert [n.language for n in report.notifications] == ["es"]
+    report = await deliver_voucher(w.deps, TENANT, w.subs["G3"], _voucher(w, "G3"))
+    assert {n.language for n in report.notifications} == {"en"}  # the contact's own
+
+
+@pytest.mark.anyio
+async def test_the_email_carries_the_html_voucher_and_the_qr_the_sms_the_link() -> None:
+    w = await build_world()
+    report = await _deliver(w, "G1")
+    email = next(n for n in report.notifications if n.channel is Channel.EMAIL)
+    sms = next(n for n in report.notifications if n.channel is Channel.SMS)
+    msg = _sent(w, email.dedup_key)
+    assert msg.html is not None and "Av. Américo Vespucio 1234" in msg.html
+    assert "(UTC-04:00, America/Santiago)" in msg.html
+    (name, mime, data), *_ = msg.attachments
+    assert (name, mime) == ("voucher-qr.png", "image/png")
+    assert decode_png(data) == [str(w.reservations["G1"].urn)]
+    inline = msg.html.split('src="data:image/png;base64,', 1)[1].split('"', 1)[0]
+    assert decode_png(base64.b64decode(inline)) == [str(w.reservations["G1"].urn)]
+    text = _sent(w, sms.dedup_key).text
+    assert "Av. Américo Vespucio 1234" in text and "https://pax.example/LAN/" in text
+    assert _sent(w, sms.dedup_key).html is None and not _sent(w, sms.dedup_key).attachments
+    assert email.dedup_key == dedup_key(
+        "G1", N.VOUCHER_ISSUED, Channel.EMAIL, w.reservations["G1"].urn
+    )
+
+
+@pytest.mark.anyio
+async def test_a_refused_email_goes_out_once_by_sms_with_the_whole_voucher() -> None:
+    w = await build_world()
+    key = dedup_key("G1", N.VOUCHER_ISSUED, Channel.EMAIL, w.reservations["G1"].urn)
+    w.messages.faults.fail_keys.add(key)
+    report = await _deliver(w, "G1")
+    by_key = {n.dedup_key: n for n in report.notifications}
+    assert by_key[key].status is NotificationStatus.FAILED and by_key[key].last_error
+    fallback = by_key[fallback_key(key, Channel.SMS)]
+    assert fallback.status is NotificationStatus.SENT and fallback.fallback_for == by_key[key].urn
+    assert "Av. Américo Vespucio 1234" in _sent(w, fallback.dedup_key).text
+    assert "Código de confirmação: SBX-0001" in _sent(w, fallback.dedup_key).text
+    attempts = w.messages.attempts
+    await _deliver(w, "G1")
+    assert w.messages.attempts == attempts  # a re-run sends nothing, the fallback included
+    assert len(await w.store.notifications.find(TENANT, group_id="G1")) == 3
+    audit = await w.store.audit.query(TENANT, AuditQuery(action="notification.failed"))
+    assert len(audit) == 1 and "@" not in str(audit[0].after)  # never an address
+
+
+@pytest.mark.anyio
+async def test_a_transient_failure_is_recorded_and_retried_then_falls_back_on_the_last_try() -> (
+    None
+):
     w = await build_world(message_faults=FaultInjector(transient_rate=1.0))
-    report = await run_notification_stage(w.deps, TENANT, w.case_urn, context=w.context)
-    assert report.sent == 0 and report.count("failed") > 0
-    queued = await w.store.notifications.find(TENANT, status=NotificationStatus.QUEUED)
-    assert len(queued) == report.count("failed")
-    w.messages.faults.transient_rate = 0.0
-    w.messages.faults.__attrs_post_init__()
-    retry = await run_notification_stage(w.deps, TENANT, w.case_urn, context=w.context)
-    assert retry.sent == len(queued)
-    assert len(await w.store.notifications.find(TENANT, case_urn=w.case_urn)) == len(queued)
+    with pytest.raises(TransientProviderError):
+        await _deliver(w, "G1", final_attempt=False)
+    queued = await w.store.notifications.find(TENANT, group_id="G1")
+    assert {(n.status, n.attempts) for n in queued} == {(NotificationStatus.QUEUED, 1)}
+    report = await _deliver(w, "G1", final_attempt=True)
+    assert {n.status for n in report.notifications} == {NotificationStatus.FAILED}
+    assert {n.attempts for n in report.notifications if n.fallback_for is None} == {2}
+    [review] = report.reviews  # nothing reached the group: an operator steps in
+    assert review.category is ReviewCategory.NOTIFICATION and review.affected_groups == ("G1",)
+
+
+@pytest.mark.anyio
+async def test_no_deliverable_channel_raises_a_notification_review_and_sends_nothing() -> None:
+    w = await build_world()
+    w.messages.channels = frozenset({Channel.PUSH})  # no provider for email or SMS
+    report = await _deliver(w, "G2")
+    assert report.notifications == () and w.messages.sent == {}
+    [review] = report.reviews
+    assert review.category is ReviewCategory.NOTIFICATION
+    assert (await _deliver(w, "G2")).reviews[0].urn == review.urn  # one item, not two
+
+
+class _BrokenTemplates:
+    def __init__(self, inner: Any) -> None:
+        self.inner = inner
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.inner, name)
+
+    def render_voucher(self, voucher: Any, language: str) -> Any:
+        raise RenderError("voucher template failed: 'x' is undefined")
+
+
+@pytest.mark.anyio
+async def test_a_template_error_is_retried_then_becomes_a_review_item() -> None:
+    w = await build_world()
+    w.deps = attrs.evolve(w.deps, renderer=_BrokenTemplates(w.deps.renderer))
+    with pytest.raises(TransientProviderError):
+        await _deliver(w, "G2", final_attempt=False)
+    report = await _deliver(w, "G2", final_attempt=True)
+    assert [n.status for n in report.notifications] == [NotificationStatus.FAILED]
+    assert "template" in (report.notifications[0].last_error or "")
+    assert report.reviews[0].category is ReviewCategory.NOTIFICATION
+
+
+@pytest.mark.anyio
+async def test_a_bounce_receipt_sends_the_sms_fallback_once() -> None:
+    w = await build_world()
+    report = await _deliver(w, "G1")
+    email = next(n for n in report.notifications if n.channel is Channel.EMAIL)
+    first = await handle_delivery_receipt(
+        w.deps,
+        TENANT,
+        email.dedup_key,
+        NotificationStatus.BOUNCED,
+        event_urn=Urn("event", "e-b1"),
+        reason="mailbox full",
+    )
+    assert first.changed and first.notification.status is NotificationStatus.BOUNCED
+    assert first.fallback is not None and first.fallback.channel is Channel.SMS
+    assert first.fallback.status is NotificationStatus.SENT
+    assert first.fallback.dedup_key == fallback_key(email.dedup_key, Channel.SMS)
+    sent = len(w.messages.sent)
+    replay = await handle_delivery_receipt(
+        w.deps, TENANT, email.dedup_key, NotificationStatus.BOUNCED, event_urn=Urn("event", "e-b1")
+    )
+    other = await handle_delivery_receipt(
+        w.deps, TENANT, email.dedup_key, NotificationStatus.FAILED, event_urn=Urn("event", "e-b2")
+    )
+    assert not replay.changed and replay.fallback is None
+    assert other.fallback is None  # the fallback was made once
+    assert len(w.messages.sent) == sent
+
+
+@pytest.mark.anyio
+async def test_a_delivered_receipt_marks_the_message_delivered_and_bad_receipts_are_refused() -> (
+    None
+):
+    w = await build_world()
+    report = await _deliver(w, "G2")
+    key = report.notifications[0].dedup_key
+    out = await handle_delivery_receipt(
+        w.deps, TENANT, key, NotificationStatus.DELIVERED, event_urn=Urn("event", "e-d1")
+    )
+    assert out.notification.status is NotificationStatus.DELIVERED and out.fallback is None
+    with pytest.raises(InvalidInputError):
+        await handle_delivery_receipt(
+            w.deps, TENANT, key, NotificationStatus.SENT, event_urn=Urn("event", "e-d2")
+        )
+    from nexa_core.errors import NotFoundError
+
+    with pytest.raises(NotFoundError):
+        await handle_delivery_receipt(
+            w.deps,
+            TENANT,
+            "notification:unknown",
+            NotificationStatus.BOUNCED,
+            event_urn=Urn("event", "e-d3"),
+        )
 
 
 @pytest.mark.anyio
 async def test_an_explicit_resend_is_a_new_action_with_a_new_key() -> None:
     w = await build_world()
-    await run_notification_stage(w.deps, TENANT, w.case_urn, context=w.context)
-    key = dedup_key("G2", N.VOUCHER_ISSUED, Channel.EMAIL, Urn("reservation", "r-2"))
-    (original,) = await w.store.notifications.find(TENANT, dedup_key=key)
-    before = len(w.messages.sent)
-    first = await resend_notification(w.deps, TENANT, original.urn, context=w.context, action_seq=1)
-    assert first.status == "sent" and first.dedup_key != key
-    assert len(w.messages.sent) == before + 1
-    repeat = await resend_notification(
-        w.deps, TENANT, original.urn, context=w.context, action_seq=1
-    )
-    assert repeat.status == "skipped"
-    second = await resend_notification(
-        w.deps, TENANT, original.urn, context=w.context, action_seq=2
-    )
-    assert second.status == "sent"
-    assert len(w.messages.sent) == before + 2
-
-
-@pytest.mark.anyio
-async def test_concurrent_stage_runs_still_send_and_record_each_message_once() -> None:
-    w = await build_world(message_faults=FaultInjector(latency_s=0.001))
-    async with anyio.create_task_group() as tg:
-        for _ in range(3):
-            tg.start_soon(
-                functools.partial(
-                    run_notification_stage, w.deps, TENANT, w.case_urn, context=w.context
-                )
-            )
-    records = await w.store.notifications.find(TENANT, case_urn=w.case_urn)
-    keys = [r.dedup_key for r in records]
-    assert len(keys) == len(set(keys)) == len(w.messages.sent)
-    assert {r.status for r in records} == {NotificationStatus.SENT}
-
-
-@pytest.mark.anyio
-async def test_a_bounce_receipt_is_audited_and_the_next_run_uses_the_fallback_channel() -> None:
-    w = await build_world()
-    lead = w.subs["G1"].group.lead
-    context = attrs.evolve(
-        w.context, capabilities={lead.urn: frozenset({Channel.PUSH, Channel.SMS})}
-    )
-    await issue_meal_cards(w.deps, TENANT, w.case_urn, context=context)
-    w.clock.advance(timedelta(hours=4))
-    await load_due_meals(w.deps, TENANT, w.case_urn, context=context)
-    await run_notification_stage(w.deps, TENANT, w.case_urn, context=context)
-    (push,) = [
-        n
-        for n in await w.store.notifications.find(TENANT, group_id="G1")
-        if n.type == "wallet.card-loaded"
-    ]
-    assert push.channel is Channel.PUSH
-    before = len(w.messages.sent)
-    bounced = await handle_delivery_receipt(
-        w.deps, TENANT, push.dedup_key, NotificationStatus.BOUNCED, event_urn=Urn("event", "p-1")
-    )
-    assert bounced.status is NotificationStatus.BOUNCED
-    again = await handle_delivery_receipt(
-        w.deps, TENANT, push.dedup_key, NotificationStatus.DELIVERED, event_urn=Urn("event", "p-1")
-    )
-    assert again.status is NotificationStatus.BOUNCED  # a redelivered receipt changes nothing
-    (entry,) = await w.store.audit.query(TENANT, AuditQuery(action="notification.bounced"))
-    assert entry.after == {"status": "BOUNCED", "channel": "PUSH", "type": "wallet.card-loaded"}
-    await run_notification_stage(w.deps, TENANT, w.case_urn, context=context)
-    await run_notification_stage(w.deps, TENANT, w.case_urn, context=context)
-    new = list(w.messages.sent.values())[before:]
-    assert [(m.channel, m.to, m.subject) for m in new] == [
-        (Channel.SMS, "+5511987654321", "O seu cartão de refeição foi recarregado")
-    ]
-    with pytest.raises(InvalidInputError):
-        await handle_delivery_receipt(
-            w.deps, TENANT, push.dedup_key, NotificationStatus.SENT, event_urn=Urn("event", "p-2")
-        )
-
-
-@pytest.mark.anyio
-async def test_a_delivered_receipt_marks_the_message_delivered() -> None:
-    w = await build_world()
-    await run_notification_stage(w.deps, TENANT, w.case_urn, context=w.context)
-    key = dedup_key("G2", N.VOUCHER_ISSUED, Channel.EMAIL, Urn("reservation", "r-2"))
-    done = await handle_delivery_receipt(
-        w.deps, TENANT, key, NotificationStatus.DELIVERED, event_urn=Urn("event", "sg-1")
-    )
-    assert done.status is NotificationStatus.DELIVERED
-    report = await run_notification_stage(w.deps, TENANT, w.case_urn, context=w.context)
-    assert report.sent == 0
-
-
-@pytest.mark.anyio
-async def test_a_voucher_that_cannot_be_built_is_audited_and_the_rest_still_goes_out() -> None:
-    w = await build_world()
-    context = attrs.evolve(w.context, hotels={})  # no hotel data for the booked hotel
-    report = await run_notification_stage(w.deps, TENANT, w.case_urn, context=context)
-    assert report.sent > 0
-    records = await w.store.notifications.find(TENANT, case_urn=w.case_urn)
-    assert records and not [r for r in records if r.type == "voucher.issued"]
-    failed = await w.store.audit.query(TENANT, AuditQuery(action="notification.failed"))
-    assert len(failed) == 3 and all("no hotel data" in f.reason for f in failed)
+    report = await _deliver(w, "G2")
+    original = report.notifications[0]
+    first = await resend_notification(w.deps, TENANT, original.urn, action_seq=1)
+    assert first.dedup_key != original.dedup_key and first.status is NotificationStatus.SENT
+    sent = len(w.messages.sent)
+    again = await resend_notification(w.deps, TENANT, original.urn, action_seq=1)
+    assert again.urn == first.urn and len(w.messages.sent) == sent  # same action: once
+    second = await resend_notification(w.deps, TENANT, original.urn, action_seq=2)
+    assert second.urn != first.urn and len(w.messages.sent) == sent + 1

@@ -94,3 +94,25 @@ def test_an_airline_can_override_strings_and_falls_back_to_the_shared_set() -> N
 def test_a_language_without_templates_is_a_configuration_error() -> None:
     with pytest.raises(ConfigurationError):
         JinjaRenderer().render_notification(NotificationType.CARD_LOADED, "fr", "LAN", DATA)
+
+
+def test_every_voucher_qr_decodes_to_its_payload_and_bad_payloads_are_render_errors() -> None:
+    import png
+    import zxingcpp
+
+    from nexa_core.errors import RenderError
+
+    renderer = JinjaRenderer()
+
+    def decode(data: bytes) -> list[str]:
+        width, height, rows, _ = png.Reader(bytes=data).asDirect()
+        pixels = bytes(0 if px == 0 else 255 for row in rows for px in row)
+        image = memoryview(pixels).cast("B", (height, width))
+        return [r.text for r in zxingcpp.read_barcodes(image)]
+
+    payloads = [f"urn:reservation:r-{'abcdefghij'[i % 10] * (1 + i * 7)}" for i in range(12)]
+    for payload in payloads:  # several QR versions, one fixed mask
+        assert decode(renderer.qr_png(payload)) == [payload]
+    for bad in ("", "x" * 1001):
+        with pytest.raises(RenderError):
+            renderer.qr_png(bad)

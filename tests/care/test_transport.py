@@ -9,34 +9,46 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from nexa_adapters.sandbox import SandboxTransport
+from nexa_adapters.sandbox import FaultInjector, SandboxTransport
 from nexa_core.care import (
+    DEFAULT_PICKUP_WINDOW,
     RideDemand,
     TransportVendor,
     VendorCandidate,
     apply_transfer_status,
+    build_document,
+    cancel_sub_case_transport,
     cancel_transfer,
-    compensate_transport,
-    handle_transfer_webhook,
+    dispatch_transport,
+    handle_transfer_update,
     pickup_deadline,
-    plan_and_dispatch_transport,
     plan_rides,
+    publish_document,
+    read_document,
     select_vendor,
+    transfer_urn_for,
 )
-from nexa_core.errors import IllegalTransitionError, ProviderTimeoutError
+from nexa_core.errors import (
+    IllegalTransitionError,
+    NotFoundError,
+    ProviderTimeoutError,
+    WebhookVerificationError,
+)
 from nexa_core.model import (
     DispatchMode,
     Money,
     ReviewCategory,
     Tier,
+    Transfer,
     TransferDirection,
     TransferStatus,
     Vehicle,
 )
 from nexa_core.policy import TransportRules
 from nexa_core.ports import AuditQuery, TransferDispatch, TransferRequest
+from nexa_core.tenancy import TenantContext
 from nexa_core.urn import Urn
-from tests.care.world import DEPARTURE, TENANT, build_world
+from tests.care.world import DEPARTURE, STAY, TENANT, World, build_world
 
 T0 = datetime(2026, 5, 6, 8, 0, tzinfo=UTC)
 
@@ -167,183 +179,289 @@ def test_vendor_selection_checks_coverage_capacity_ceiling_then_pinning() -> Non
     assert none.vendor is None
 
 
-@pytest.mark.anyio
-async def test_automatic_tiers_are_dispatched_once_and_on_demand_ones_wait() -> None:
-    w = await build_world()
-    out = await plan_and_dispatch_transport(w.deps, TENANT, w.case_urn, context=w.context)
-    # only G3 (BUSINESS: AUTOMATIC, private car); ECONOMY defaults to ON_DEMAND
-    (t,) = out.transfers
-    assert t.vehicle is Vehicle.PRIVATE_CAR and t.status is TransferStatus.DISPATCHED
-    assert t.sub_case_urns == (w.subs["G3"].urn,)
-    assert t.pickup_at == DEPARTURE - timedelta(minutes=45)
-    assert t.vendor == "sandbox" and t.price is not None
-    again = await plan_and_dispatch_transport(w.deps, TENANT, w.case_urn, context=w.context)
-    assert again.transfers == () and len(w.transport.dispatched) == 1
+AUTO = {"dispatch": {Tier.BUSINESS: DispatchMode.AUTOMATIC, Tier.ECONOMY: DispatchMode.AUTOMATIC}}
 
 
-@pytest.mark.anyio
-async def test_on_demand_groups_at_one_hotel_share_a_shuttle() -> None:
-    w = await build_world()
-    out = await plan_and_dispatch_transport(
+async def _dispatch(w: World, gid: str, **kw: object) -> object:
+    return await dispatch_transport(
         w.deps,
         TENANT,
-        w.case_urn,
-        context=w.context,
-        modes=frozenset({DispatchMode.ON_DEMAND}),
+        w.subs[gid],
+        w.reservations[gid],
+        w.care(gid),
+        mode=kw.pop("mode", DispatchMode.AUTOMATIC),  # type: ignore[arg-type]
+        **kw,  # type: ignore[arg-type]
     )
-    (shuttle,) = out.transfers
-    assert shuttle.vehicle is Vehicle.SHUTTLE
-    assert set(shuttle.sub_case_urns) == {w.subs["G1"].urn, w.subs["G2"].urn}
-    assert shuttle.passengers == 3
 
 
 @pytest.mark.anyio
-async def test_no_vendor_satisfying_the_rules_raises_a_transport_failed_review_item() -> None:
-    w = await build_world(
-        vendors=(TransportVendor(SandboxTransport("gru-only"), frozenset({"GRU"})),)
+async def test_both_legs_are_dispatched_once_with_pickups_from_the_stay_and_the_departure() -> None:
+    w = await build_world(transport_rules=AUTO)
+    out = await _dispatch(w, "G3")  # a business traveller: private car both ways
+    legs = {t.direction: t for t in out.transfers}  # type: ignore[attr-defined]
+    inbound = legs[TransferDirection.AIRPORT_TO_HOTEL]
+    outbound = legs[TransferDirection.HOTEL_TO_AIRPORT]
+    assert {t.status for t in legs.values()} == {TransferStatus.DISPATCHED}
+    assert {t.vehicle for t in legs.values()} == {Vehicle.PRIVATE_CAR}
+    assert inbound.pickup_at == STAY.check_in - DEFAULT_PICKUP_WINDOW  # ready before check-in
+    assert outbound.pickup_at == pickup_deadline(
+        DEPARTURE, w.care("G3").transport_rules(Tier.BUSINESS)
     )
-    out = await plan_and_dispatch_transport(w.deps, TENANT, w.case_urn, context=w.context)
-    (t,) = out.transfers
-    assert t.status is TransferStatus.FAILED
-    (item,) = out.reviews
-    assert item.category is ReviewCategory.TRANSPORT_FAILED
-    assert item.affected_groups == ("G3",) and "gru-only: coverage" in item.reason
-    rerun = await plan_and_dispatch_transport(w.deps, TENANT, w.case_urn, context=w.context)
-    assert [r.urn for r in rerun.reviews] == [item.urn]  # the open item is not duplicated
-    assert len(await w.store.reviews.find(TENANT, case_urn=w.case_urn)) == 1
+    assert inbound.urn == transfer_urn_for(
+        w.reservations["G3"].urn, TransferDirection.AIRPORT_TO_HOTEL
+    )
+    assert inbound.vendor_ref and inbound.mode is DispatchMode.AUTOMATIC
+    again = await _dispatch(w, "G3")
+    assert {t.urn for t in again.transfers} == {t.urn for t in out.transfers}  # type: ignore[attr-defined]
+    assert len(w.transport.dispatched) == 2
+
+
+@pytest.mark.anyio
+async def test_the_cheapest_vendor_that_passes_the_four_rules_is_chosen() -> None:
+    shuttles = SandboxTransport("shuttles")  # 15 + 2 per passenger
+    cars = SandboxTransport("cars", max_passengers=4, base_price=10, per_passenger=5)
+    far = SandboxTransport("far", base_price=1, per_passenger=1)
+    w = await build_world(
+        transport_rules=AUTO,
+        vendors=(
+            TransportVendor(shuttles),
+            TransportVendor(cars, max_passengers=4),
+            TransportVendor(far, coverage=frozenset({"GRU"})),  # cheapest, but not at SCL
+        ),
+    )
+    solo = await _dispatch(w, "G3", directions=(TransferDirection.AIRPORT_TO_HOTEL,))
+    assert [t.vendor for t in solo.transfers] == ["cars"]  # type: ignore[attr-defined]  # 15 < 17
+    family = await _dispatch(w, "G1", directions=(TransferDirection.AIRPORT_TO_HOTEL,))
+    assert [t.vendor for t in family.transfers] == ["shuttles"]  # type: ignore[attr-defined]  # 19 < 20
+    assert [t.price for t in family.transfers] == [Money(19, "USD")]  # type: ignore[attr-defined]
+    assert far.dispatched == {}
+
+
+@pytest.mark.anyio
+async def test_ceiling_and_pinning_narrow_the_choice_and_nothing_left_is_a_review() -> None:
+    shuttles = SandboxTransport("shuttles")
+    cars = SandboxTransport("cars", max_passengers=4, base_price=10, per_passenger=5)
+    rules = {
+        **AUTO,
+        "cost_ceiling": {Tier.BUSINESS: Money(16, "USD")},
+        "vendor_pinning": {"SCL": "shuttles"},
+    }
+    w = await build_world(
+        transport_rules=rules, vendors=(TransportVendor(shuttles), TransportVendor(cars))
+    )
+    out = await _dispatch(w, "G3", directions=(TransferDirection.AIRPORT_TO_HOTEL,))
+    [failed] = out.transfers  # type: ignore[attr-defined]
+    assert failed.status is TransferStatus.FAILED
+    [review] = out.reviews  # type: ignore[attr-defined]
+    assert review.category is ReviewCategory.TRANSPORT_FAILED
+    assert "shuttles: cost-ceiling" in review.reason and "cars: pinned-to-shuttles" in review.reason
+    assert shuttles.dispatched == {} and cars.dispatched == {}
+
+
+@pytest.mark.anyio
+async def test_a_refusing_vendor_hands_the_ride_to_the_next_qualifying_one() -> None:
+    first = SandboxTransport("first", base_price=1)
+    second = SandboxTransport("second")
+    w = await build_world(
+        transport_rules=AUTO, vendors=(TransportVendor(first), TransportVendor(second))
+    )
+    urn = transfer_urn_for(w.reservations["G3"].urn, TransferDirection.AIRPORT_TO_HOTEL)
+    first.faults.fail_keys.add(str(urn))
+    out = await _dispatch(w, "G3", directions=(TransferDirection.AIRPORT_TO_HOTEL,))
+    [t] = out.transfers  # type: ignore[attr-defined]
+    assert (t.vendor, t.status) == ("second", TransferStatus.DISPATCHED)
 
 
 @pytest.mark.anyio
 async def test_a_group_larger_than_the_shuttle_is_not_split_but_reviewed() -> None:
-    w = await build_world(transport_rules={"shuttle_capacity": 1})
-    out = await plan_and_dispatch_transport(
-        w.deps, TENANT, w.case_urn, context=w.context, modes=frozenset({DispatchMode.ON_DEMAND})
-    )
-    assert [r.affected_groups for r in out.reviews] == [("G1",)]  # 2 passengers, 1 seat
-    assert [t.sub_case_urns for t in out.transfers] == [(w.subs["G2"].urn,)]
+    w = await build_world(transport_rules={**AUTO, "shuttle_capacity": 1})
+    out = await _dispatch(w, "G1", directions=(TransferDirection.AIRPORT_TO_HOTEL,))
+    assert out.transfers == ()  # type: ignore[attr-defined]
+    [review] = out.reviews  # type: ignore[attr-defined]
+    assert "exceeds shuttle capacity 1" in review.reason
+
+
+class _Flaky(SandboxTransport):
+    def __init__(self, name: str) -> None:
+        super().__init__(name)
+        self.timeouts = 1
+
+    async def dispatch(self, request: TransferRequest) -> TransferDispatch:
+        if self.timeouts:
+            self.timeouts -= 1
+            raise ProviderTimeoutError("no answer in time", vendor=self.name)
+        return await super().dispatch(request)
 
 
 @pytest.mark.anyio
-async def test_vendor_webhooks_drive_the_transfer_lifecycle_idempotently() -> None:
-    w = await build_world()
-    (t,) = (
-        await plan_and_dispatch_transport(w.deps, TENANT, w.case_urn, context=w.context)
-    ).transfers
-    t = await handle_transfer_webhook(
-        w.deps, TENANT, t.urn, TransferStatus.IN_PROGRESS, event_urn=Urn("event", "e-1")
+async def test_a_dispatch_retried_after_a_timeout_goes_back_to_the_vendor_first_chosen() -> None:
+    flaky = _Flaky("flaky")
+    flaky.base_price = 1  # the cheapest: chosen first
+    other = SandboxTransport("other")
+    w = await build_world(
+        transport_rules=AUTO, vendors=(TransportVendor(flaky), TransportVendor(other))
     )
-    assert t.status is TransferStatus.IN_PROGRESS
-    same = await handle_transfer_webhook(
-        w.deps, TENANT, t.urn, TransferStatus.IN_PROGRESS, event_urn=Urn("event", "e-1")
-    )
-    assert same == t
-    done = await handle_transfer_webhook(
-        w.deps, TENANT, t.urn, TransferStatus.COMPLETED, event_urn=Urn("event", "e-2")
-    )
-    assert done.status is TransferStatus.COMPLETED
-    with pytest.raises(IllegalTransitionError):
-        await handle_transfer_webhook(
-            w.deps, TENANT, t.urn, TransferStatus.DISPATCHED, event_urn=Urn("event", "e-3")
+    from nexa_core.errors import TransientProviderError
+
+    with pytest.raises(TransientProviderError):
+        await _dispatch(
+            w, "G3", directions=(TransferDirection.AIRPORT_TO_HOTEL,), final_attempt=False
         )
-    with pytest.raises(IllegalTransitionError):
-        apply_transfer_status(done, TransferStatus.CANCELLED)
+    urn = transfer_urn_for(w.reservations["G3"].urn, TransferDirection.AIRPORT_TO_HOTEL)
+    recorded = await w.store.transfers.get(TENANT, urn)
+    assert (recorded.status, recorded.vendor) == (TransferStatus.REQUESTED, "flaky")
+    other.base_price = 0  # now cheaper: a retry must not switch vendors
+    out = await _dispatch(w, "G3", directions=(TransferDirection.AIRPORT_TO_HOTEL,))
+    [t] = out.transfers  # type: ignore[attr-defined]
+    assert (t.vendor, t.status) == ("flaky", TransferStatus.DISPATCHED)
+    assert other.dispatched == {}
 
 
-class _FeeTransport(SandboxTransport):
+@pytest.mark.anyio
+async def test_on_the_last_attempt_an_unreachable_vendor_fails_the_leg_into_review() -> None:
+    w = await build_world(transport_rules=AUTO)
+    w.transport.faults = FaultInjector(transient_rate=1.0)
+    out = await _dispatch(
+        w, "G3", directions=(TransferDirection.AIRPORT_TO_HOTEL,), final_attempt=True
+    )
+    [t] = out.transfers  # type: ignore[attr-defined]
+    assert t.status is TransferStatus.FAILED  # the quote failed: no vendor qualified
+    assert out.reviews[0].category is ReviewCategory.TRANSPORT_FAILED  # type: ignore[attr-defined]
+
+
+@pytest.mark.anyio
+async def test_an_operator_pick_waives_ceiling_and_pinning_but_not_capacity() -> None:
+    cars = SandboxTransport("cars", max_passengers=1)
+    sandbox = SandboxTransport("sandbox")
+    w = await build_world(
+        transport_rules={"cost_ceiling": {Tier.ECONOMY: Money(1, "USD")}},
+        vendors=(TransportVendor(sandbox), TransportVendor(cars, max_passengers=1)),
+    )
+    out = await _dispatch(
+        w,
+        "G2",
+        mode=DispatchMode.MANUAL,
+        vendor="sandbox",
+        note="meet at door 4",
+        directions=(TransferDirection.AIRPORT_TO_HOTEL,),
+    )
+    [t] = out.transfers  # type: ignore[attr-defined]
+    assert (t.status, t.mode, t.instructions) == (
+        TransferStatus.DISPATCHED,
+        DispatchMode.MANUAL,
+        "meet at door 4",
+    )
+    assert sandbox.dispatched
+    refused = await _dispatch(
+        w,
+        "G1",
+        mode=DispatchMode.MANUAL,
+        vendor="cars",
+        directions=(TransferDirection.AIRPORT_TO_HOTEL,),
+    )
+    assert refused.transfers[0].status is TransferStatus.FAILED  # type: ignore[attr-defined]
+    assert "cars: capacity" in refused.reviews[0].reason  # type: ignore[attr-defined]
+
+
+@pytest.mark.anyio
+async def test_vendor_webhooks_drive_the_lifecycle_once_and_rewrite_the_page() -> None:
+    w = await build_world(transport_rules=AUTO)
+    out = await _dispatch(w, "G3", directions=(TransferDirection.AIRPORT_TO_HOTEL,))
+    [t] = out.transfers  # type: ignore[attr-defined]
+    sub = w.subs["G3"]
+    await publish_document(w.deps, TENANT, build_document(sub, published_at=w.clock.now()))
+    first = await handle_transfer_update(
+        w.deps, TENANT, t.urn, TransferStatus.IN_PROGRESS, vendor="sandbox", event_id="ev-1"
+    )
+    again = await handle_transfer_update(
+        w.deps, TENANT, t.urn, TransferStatus.IN_PROGRESS, vendor="sandbox", event_id="ev-1"
+    )
+    assert first.changed and not again.changed
+    assert first.transfer.status is TransferStatus.IN_PROGRESS
+    moves = await w.store.audit.query(
+        TENANT, AuditQuery(entity_urn=t.urn, action="transfer.status")
+    )
+    assert len(moves) == 1
+    doc = await read_document(w.deps, TENANT, sub.urn)
+    assert [r.status for r in doc.rides] == [TransferStatus.IN_PROGRESS]
+    with pytest.raises(IllegalTransitionError):  # a ride in progress cannot go back
+        await handle_transfer_update(
+            w.deps, TENANT, t.urn, TransferStatus.DISPATCHED, vendor="sandbox", event_id="ev-2"
+        )
+    with pytest.raises(WebhookVerificationError):  # another vendor's webhook about this ride
+        await handle_transfer_update(
+            w.deps, TENANT, t.urn, TransferStatus.COMPLETED, vendor="uber", event_id="ev-3"
+        )
+    with pytest.raises(NotFoundError):  # another tenant's ride does not exist for them
+        await handle_transfer_update(
+            w.deps,
+            TenantContext.system("urn:airline:TAM"),
+            t.urn,
+            TransferStatus.COMPLETED,
+            vendor="sandbox",
+            event_id="ev-4",
+        )
+    assert (await w.store.transfers.get(TENANT, t.urn)).status is TransferStatus.IN_PROGRESS
+
+
+class _Fees(SandboxTransport):
     async def cancel(self, airline_urn: Urn, transfer_urn: Urn) -> Money | None:
         await super().cancel(airline_urn, transfer_urn)
         return Money(12, "USD")
 
 
 @pytest.mark.anyio
-async def test_late_cancellation_records_the_no_show_fee() -> None:
-    vendor = _FeeTransport()
-    w = await build_world(vendors=(TransportVendor(vendor),))
-    (t,) = (
-        await plan_and_dispatch_transport(w.deps, TENANT, w.case_urn, context=w.context)
-    ).transfers
-    w.clock.advance(t.pickup_at - w.clock.now() - timedelta(minutes=30))
-    cancelled = await cancel_transfer(w.deps, TENANT, t.urn, reason="passenger no-show")
-    assert cancelled.status is TransferStatus.CANCELLED
-    assert cancelled.no_show_fee == Money(12, "USD")
-    assert str(t.urn) in vendor.cancelled
-    (entry,) = await w.store.audit.query(TENANT, AuditQuery(action="transfer.cancelled"))
-    assert entry.after["late"] is True and entry.after["no_show_fee"] == "12.00 USD"
-    assert await cancel_transfer(w.deps, TENANT, t.urn, reason="again") == cancelled
-
-
-@pytest.mark.anyio
-async def test_cancelled_booking_cancels_a_private_ride_and_frees_shuttle_seats() -> None:
-    w = await build_world()
-    (car,) = (
-        await plan_and_dispatch_transport(w.deps, TENANT, w.case_urn, context=w.context)
-    ).transfers
-    (shuttle,) = (
-        await plan_and_dispatch_transport(
-            w.deps, TENANT, w.case_urn, context=w.context, modes=frozenset({DispatchMode.ON_DEMAND})
-        )
-    ).transfers
-    (cancelled,) = await compensate_transport(
-        w.deps, TENANT, w.subs["G3"].urn, reason="booking cancelled"
+async def test_a_late_cancellation_records_the_vendors_fee_without_blocking() -> None:
+    vendor = _Fees("sandbox")
+    w = await build_world(transport_rules=AUTO, vendors=(TransportVendor(vendor),))
+    out = await _dispatch(w, "G3", directions=(TransferDirection.AIRPORT_TO_HOTEL,))
+    [t] = out.transfers  # type: ignore[attr-defined]
+    w.clock.advance(t.pickup_at - w.clock.now() - timedelta(minutes=5))  # 5 min before pickup
+    done = await cancel_transfer(w.deps, TENANT, t, reason="passenger declined")
+    assert done.status is TransferStatus.CANCELLED and done.late_cancellation
+    assert done.no_show_fee == Money(12, "USD")
+    [entry] = await w.store.audit.query(
+        TENANT, AuditQuery(entity_urn=t.urn, action="transfer.cancelled")
     )
-    assert cancelled.urn == car.urn and cancelled.status is TransferStatus.CANCELLED
-    (shared,) = await compensate_transport(
-        w.deps, TENANT, w.subs["G1"].urn, reason="booking cancelled"
+    assert "incurred fee" in entry.reason
+    assert (await cancel_transfer(w.deps, TENANT, done, reason="again")) == done
+
+
+@pytest.mark.anyio
+async def test_a_cancelled_booking_cancels_its_own_ride_and_frees_seats_on_a_shared_one() -> None:
+    w = await build_world(transport_rules=AUTO)
+    out = await _dispatch(w, "G3")
+    assert len(out.transfers) == 2  # type: ignore[attr-defined]
+    shared = attrs.evolve(
+        out.transfers[0],  # type: ignore[attr-defined]
+        sub_case_urns=(w.subs["G3"].urn, w.subs["G1"].urn),
+        passengers=3,
     )
-    assert shared.urn == shuttle.urn and shared.status is TransferStatus.DISPATCHED
-    assert shared.sub_case_urns == (w.subs["G2"].urn,) and shared.passengers == 1
+    shared = await w.store.transfers.update(TENANT, shared)
+    done = await cancel_sub_case_transport(w.deps, TENANT, w.subs["G3"], reason="declined")
+    by_urn = {t.urn: t for t in done}
+    assert by_urn[shared.urn].status is TransferStatus.DISPATCHED  # keeps going for G1
+    assert by_urn[shared.urn].passengers == 2 and by_urn[shared.urn].sub_case_urns == (
+        w.subs["G1"].urn,
+    )
+    own = next(t for t in done if t.urn != shared.urn)
+    assert own.status is TransferStatus.CANCELLED and str(own.urn) in w.transport.cancelled
 
 
-@pytest.mark.anyio
-async def test_airport_to_hotel_rides_leave_when_the_group_is_ready_and_are_planned_apart() -> None:
-    w = await build_world()
-    on_demand = frozenset({DispatchMode.ON_DEMAND})
-    (inbound,) = (
-        await plan_and_dispatch_transport(
-            w.deps,
-            TENANT,
-            w.case_urn,
-            context=w.context,
-            modes=on_demand,
-            direction=TransferDirection.AIRPORT_TO_HOTEL,
-        )
-    ).transfers
-    assert inbound.direction is TransferDirection.AIRPORT_TO_HOTEL
-    assert inbound.pickup_at == w.clock.now()  # ready now (the disruption was earlier)
-    assert set(inbound.sub_case_urns) == {w.subs["G1"].urn, w.subs["G2"].urn}
-    (outbound,) = (
-        await plan_and_dispatch_transport(
-            w.deps, TENANT, w.case_urn, context=w.context, modes=on_demand
-        )
-    ).transfers
-    assert outbound.direction is TransferDirection.HOTEL_TO_AIRPORT
-    assert outbound.urn != inbound.urn
-
-
-class _FlakyTransport(SandboxTransport):
-    """Times out on the first dispatch, then works."""
-
-    failures = 1
-
-    async def dispatch(self, request: TransferRequest) -> TransferDispatch:
-        if self.failures:
-            self.failures -= 1
-            raise ProviderTimeoutError("no answer", vendor=self.name)
-        return await super().dispatch(request)
-
-
-@pytest.mark.anyio
-async def test_a_dispatch_retried_after_a_timeout_goes_back_to_the_vendor_first_chosen() -> None:
-    flaky, other = _FlakyTransport("cabify"), SandboxTransport("uber")
-    w = await build_world(vendors=(TransportVendor(flaky), TransportVendor(other)))
-    (pending,) = (
-        await plan_and_dispatch_transport(w.deps, TENANT, w.case_urn, context=w.context)
-    ).transfers
-    assert pending.status is TransferStatus.REQUESTED and pending.vendor == "cabify"
-    swapped = attrs.evolve(w.deps, transport=(TransportVendor(other), TransportVendor(flaky)))
-    (done,) = (
-        await plan_and_dispatch_transport(swapped, TENANT, w.case_urn, context=w.context)
-    ).transfers
-    assert done.urn == pending.urn and done.status is TransferStatus.DISPATCHED
-    assert done.vendor == "cabify"
-    assert list(flaky.dispatched) == [str(pending.urn)] and other.dispatched == {}
+def test_a_repeated_status_is_a_no_op_and_an_illegal_move_raises() -> None:
+    t = attrs.evolve(
+        Transfer(
+            Urn("transfer", "t-1"),
+            TENANT.airline_urn,
+            Urn("case", "c-1"),
+            (),
+            TransferDirection.AIRPORT_TO_HOTEL,
+            Vehicle.SHUTTLE,
+            DEPARTURE,
+            1,
+        ),
+        status=TransferStatus.COMPLETED,
+    )
+    assert apply_transfer_status(t, TransferStatus.COMPLETED) is t
+    with pytest.raises(IllegalTransitionError):
+        apply_transfer_status(t, TransferStatus.CANCELLED)

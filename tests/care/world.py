@@ -17,11 +17,17 @@ from nexa_adapters.sandbox import (
     SandboxTransport,
     airport,
 )
-from nexa_core.care import CareContext, CareDeps, HotelInfo, Recipient, TransportVendor
+from nexa_core.care import (
+    CareDeps,
+    CareInstructions,
+    CareLinks,
+    HotelInfo,
+    TransportVendor,
+    care_for,
+)
 from nexa_core.model import (
-    Channel,
     Contact,
-    Flight,
+    DispatchMode,
     Money,
     PassengerGroup,
     PassengerRef,
@@ -52,6 +58,14 @@ HOTEL = HotelInfo(
     -70.79,
 )
 DEPARTURE = datetime(2026, 5, 6, 14, 0, tzinfo=UTC)  # 10:00 in Santiago
+NOW = datetime(2026, 5, 5, 20, 0, tzinfo=UTC)  # 16:00 in Santiago
+#: the stay of every group: 17:00 → 08:00 local (dinner and breakfast windows)
+STAY = StayPlan(
+    datetime(2026, 5, 5, 21, 0, tzinfo=UTC),
+    datetime(2026, 5, 6, 12, 0, tzinfo=UTC),
+    1,
+    "America/Santiago",
+)
 
 
 def pax(
@@ -59,7 +73,7 @@ def pax(
     name: str,
     *,
     phone: str | None = None,
-    language: str = "en",
+    language: str | None = "en",
     tier: Tier = Tier.ECONOMY,
     type: PassengerType = PassengerType.ADT,
     needs: frozenset[SpecialNeed] = frozenset(),
@@ -77,20 +91,6 @@ def group(gid: str, pnr: str, *people: PassengerRef) -> PassengerGroup:
     return PassengerGroup(gid, Urn("pnr", pnr, "amadeus"), tuple(people))
 
 
-@attrs.define
-class World:
-    store: MemoryStore
-    clock: FixedClock
-    messages: SandboxMessages
-    payments: SandboxPayments
-    transport: SandboxTransport
-    snapshots: MemorySnapshotStore
-    deps: CareDeps
-    context: CareContext
-    case_urn: Urn
-    subs: dict[str, SubCase]
-
-
 def policy(**transport: object) -> Policy:
     return Policy(
         "care",
@@ -105,13 +105,34 @@ def policy(**transport: object) -> Policy:
     )
 
 
+@attrs.define
+class World:
+    store: MemoryStore
+    clock: FixedClock
+    messages: SandboxMessages
+    payments: SandboxPayments
+    transport: SandboxTransport
+    snapshots: MemorySnapshotStore
+    deps: CareDeps
+    policy: Policy
+    case_urn: Urn
+    subs: dict[str, SubCase]
+    reservations: dict[str, Reservation]
+
+    def care(self, gid: str) -> CareInstructions:
+        """What the world's policy owes group ``gid`` at SCL (Spanish airport default)."""
+        sub = self.subs[gid]
+        scl = attrs.evolve(airport("SCL"), default_language="es")
+        return care_for(self.policy, sub.group, sub.stay_plan, scl)
+
+
 async def build_world(
     *,
     message_faults: FaultInjector | None = None,
     transport_rules: dict[str, object] | None = None,
     vendors: tuple[TransportVendor, ...] | None = None,
 ) -> World:
-    clock = FixedClock(datetime(2026, 5, 5, 20, 0, tzinfo=UTC))
+    clock = FixedClock(NOW)
     store = MemoryStore(clock=clock.now)
     case = make_case("c-1")
     await store.cases.add(TENANT, case)
@@ -126,38 +147,33 @@ async def build_world(
         "G3": group(
             "G3", "GHI789", pax("p-4", "Dana Smith", phone="+14155550123", tier=Tier.BUSINESS)
         ),
-        "G4": group("G4", "JKL012", pax("p-5", "Eve Adams", phone="+14155550124")),
+        "G4": group("G4", "JKL012", pax("p-5", "Eve Adams", phone="+14155550124", language=None)),
     }
     statuses = {
         "G1": SubCaseStatus.OFFER_READY,
         "G2": SubCaseStatus.RESOLVED,
         "G3": SubCaseStatus.OFFER_READY,
-        "G4": SubCaseStatus.FAILED,
+        "G4": SubCaseStatus.PROCESSING,
     }
     subs: dict[str, SubCase] = {}
-    stay = StayPlan(
-        datetime(2026, 5, 5, 21, 0, tzinfo=UTC),
-        datetime(2026, 5, 6, 12, 0, tzinfo=UTC),
-        1,
-        "America/Santiago",
-    )
+    reservations: dict[str, Reservation] = {}
     for i, (gid, g) in enumerate(groups.items(), start=1):
+        res_urn = Urn("reservation", f"r-{i}")
         sc = SubCase(
             Urn("sub-case", f"sc-{i}"),
             case.urn,
             AIRLINE,
             g,
             status=statuses[gid],
-            stay_plan=stay,
+            stay_plan=STAY,
             next_departure=DEPARTURE,
+            reservation_urn=res_urn,
         )
         subs[gid] = await store.sub_cases.add(TENANT, sc)
-        if statuses[gid] is SubCaseStatus.FAILED:
-            continue
-        await store.reservations.add(
+        reservations[gid] = await store.reservations.add(
             TENANT,
             Reservation(
-                Urn("reservation", f"r-{i}"),
+                res_urn,
                 AIRLINE,
                 case.urn,
                 sc.urn,
@@ -170,6 +186,10 @@ async def build_world(
                 Money("95.00", "USD"),
                 status=ReservationStatus.CONFIRMED,
                 confirmation_urn=Urn("reservation", f"SBX-{i:04d}", "sandbox", "confirmed"),
+                hotel_address=HOTEL.address,
+                hotel_phone=HOTEL.phone,
+                hotel_latitude=HOTEL.latitude,
+                hotel_longitude=HOTEL.longitude,
             ),
         )
     messages = SandboxMessages(faults=message_faults)
@@ -185,28 +205,24 @@ async def build_world(
         renderer=JinjaRenderer(),
         payments=payments,
         transport=vendors if vendors is not None else (TransportVendor(transport),),
+        links=CareLinks(
+            passenger_url="https://pax.example/{airline}/{sub_case}",
+            card_reveal_url="https://wallet.example/reveal/{card}",
+        ),
     )
-    ops = Recipient(
-        Urn("user", "u-ops"),
-        Contact("ops@example.com", None, "en", "Ops Supervisor"),
-        frozenset({Channel.EMAIL}),
-        "en",
-    )
-    scl = attrs.evolve(airport("SCL"), default_language="es")
-    context = CareContext(
-        airport=scl,
-        policy=policy(**(transport_rules or {})),
-        hotels={HOTEL.hotel_urn: HOTEL},
-        flights={
-            gid: Flight(Urn("flight", "LA501@20260506"), scl.urn, Urn("airport", "EZE"), DEPARTURE)
-            for gid in groups
-        },
-        operators=(ops,),
-        card_reveal_url="https://wallet.example/reveal/{card_urn}",
-        passenger_url="https://pax.example/s/{sub_case_urn}",
-    )
+    rules = transport_rules or {"dispatch": {Tier.ECONOMY: DispatchMode.ON_DEMAND}}
     return World(
-        store, clock, messages, payments, transport, snapshots, deps, context, case.urn, subs
+        store,
+        clock,
+        messages,
+        payments,
+        transport,
+        snapshots,
+        deps,
+        policy(**rules),
+        case.urn,
+        subs,
+        reservations,
     )
 
 

@@ -16,7 +16,7 @@ from nexa_cli.app import app
 # click's runner on the command built once (Typer's runner rebuilds the app per call)
 runner = CliRunner()
 NEXA = get_command(app)
-CARE = ["care"]  # the "what one passenger is owed" command
+CARE = ["care", "owed"]  # the "what one passenger is owed" command
 CAP_MINUTES = 30 * 24 * 60
 
 

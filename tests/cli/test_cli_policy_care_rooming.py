@@ -116,6 +116,7 @@ def test_care_eu261_five_hours_scl_eze() -> None:
         app,
         [
             "care",
+            "owed",
             "--from",
             "SCL",
             "--to",
@@ -140,6 +141,7 @@ def test_care_overnight_and_uncontrollable_options() -> None:
         app,
         [
             "care",
+            "owed",
             "--from",
             "GRU",
             "--to",
@@ -164,7 +166,8 @@ def test_care_overnight_and_uncontrollable_options() -> None:
 
 def test_care_human_output_cites_rules() -> None:
     result = runner.invoke(
-        app, ["care", "--from", "YYZ", "--to", "YVR", "--delay", "150", "--regulation", "APPR"]
+        app,
+        ["care", "owed", "--from", "YYZ", "--to", "YVR", "--delay", "150", "--regulation", "APPR"],
     )
     assert result.exit_code == 0
     assert "owed     meals, communication" in result.stdout and "s. 14(1)(a), (b)" in result.stdout
@@ -179,7 +182,7 @@ def test_care_human_output_cites_rules() -> None:
     ],
 )
 def test_care_bad_input_is_a_one_line_error(args: list[str], needle: str) -> None:
-    result = runner.invoke(app, ["care", "--from", "SCL", "--to", "EZE", *args])
+    result = runner.invoke(app, ["care", "owed", "--from", "SCL", "--to", "EZE", *args])
     assert result.exit_code == 2 and needle in one_line_error(result)
 
 

@@ -20,8 +20,10 @@ import zxingcpp
 from nexa_adapters.render import JinjaRenderer
 from nexa_core.care import HotelInfo, VoucherContent, build_voucher
 from nexa_core.model import (
+    CardDrop,
     Contact,
     Flight,
+    IssuedCard,
     Money,
     PassengerGroup,
     PassengerRef,
@@ -37,6 +39,7 @@ from nexa_core.model import (
     Tier,
     Transfer,
     TransferDirection,
+    TransferStatus,
     Vehicle,
 )
 from nexa_core.urn import Urn
@@ -115,7 +118,36 @@ def _voucher(**changes: object) -> VoucherContent:
         Vehicle.SHUTTLE,
         datetime(2026, 4, 5, 16, 15, tzinfo=UTC),
         2,
+        TransferStatus.DISPATCHED,
         vendor="sandbox",
+        eta_minutes=12,
+    )
+    card = IssuedCard(
+        Urn("issued-card", "ic-77"),
+        AIRLINE,
+        Urn("case", "c-1"),
+        "G7",
+        Urn("passenger", "p-1", "latam"),
+        "USD",
+        Money("20.00", "USD"),
+        Money("0", "USD"),
+        per_day=Money("30.00", "USD"),
+        passengers=2,
+        drops=(
+            CardDrop(
+                "dinner",
+                datetime(2026, 4, 4, 23, 0, tzinfo=UTC),
+                Money("20.00", "USD"),
+                "card-load:a",
+                datetime(2026, 4, 4, 23, 0, tzinfo=UTC),
+            ),
+            CardDrop(
+                "breakfast",
+                datetime(2026, 4, 5, 11, 0, tzinfo=UTC),
+                Money("20.00", "USD"),
+                "card-load:b",
+            ),
+        ),
     )
     flight = Flight(
         Urn("flight", "LA501@20260405"),
@@ -131,6 +163,9 @@ def _voucher(**changes: object) -> VoucherContent:
         flight=flight,
         transfers=(transfer,),
         card_reference="urn:issued-card:ic-77" if changes.get("payment") else None,
+        card=card,
+        passenger_link="https://pax.example/LAN/urn:sub-case:sc-7",
+        card_reveal_link="https://wallet.example/reveal/urn:issued-card:ic-77",
     )
 
 
@@ -203,6 +238,19 @@ def test_card_paid_voucher_shows_the_card_reference_not_the_guarantee(
     text = renderer.render_voucher(_voucher(payment=PaymentMode.CARD), "es").text
     assert "referencia urn:issued-card:ic-77" in text
     assert "garantiza" not in text
+
+
+def test_voucher_shows_the_meal_drops_the_rides_and_the_passenger_page(
+    renderer: JinjaRenderer,
+) -> None:
+    text = renderer.render_voucher(_voucher(), "en").text
+    assert "Meal allowance: $30.00 per person per day, 2 people" in text
+    assert "- Dinner: $20.00, Saturday, April 4, 2026, 8:00\u202fPM (UTC-03:00" in text
+    assert "(loaded)" in text and "(scheduled)" in text
+    assert "booked, driver ETA 12 min" in text
+    assert "https://pax.example/LAN/urn:sub-case:sc-7" in text
+    es = renderer.render_voucher(_voucher(), "es").text
+    assert "Asignación para comidas: 30,00" in es
 
 
 def test_html_voucher_escapes_hotel_data(renderer: JinjaRenderer) -> None:

@@ -50,7 +50,7 @@ async def test_reservations_reviews_and_waves_are_summarised(populated: Fixture)
     assert by_status == {
         "PENDING": (1, 1, (("USD", Decimal("80.25")),)),
         "CONFIRMED": (2, 3, (("USD", Decimal("520.50")),)),
-        "CANCELLED": (1, 1, (("USD", Decimal("999.00")),)),
+        "CANCELLED": (1, 1, ()),  # a cancelled (or failed) room costs nothing
     }
     (review,) = report.reviews
     assert (review.category, review.priority, review.open, review.total) == (
@@ -236,6 +236,132 @@ async def test_the_builder_only_reads_through_the_store_port(populated: Fixture)
         "reservations.find",
         "reviews.find",
         "waves.find",
+        "notifications.find",
+        "cards.find",
+        "transfers.find",
         "audit.query",
     }
     assert report.sub_cases == 4
+
+
+async def test_cost_figures_tiers_and_savings_are_what_an_ops_manager_reads_first(
+    populated: Fixture,
+) -> None:
+    report = await build_case_report(populated.store, LAN, populated.case_urn)
+    assert report.booked_cost == (("USD", Decimal("520.50")),)  # confirmed only
+    assert report.planned_cost == ()  # the wave's plan states no room cost
+    assert report.savings_vs_market is None  # ... nor a market reference
+    assert report.passengers_not_accommodated == 4  # G4's four passengers
+    [tier] = report.tiers
+    assert (tier.passengers, tier.accommodated, tier.not_accommodated) == (10, 6, 4)
+    assert tier.costs == (("USD", Decimal("520.50")),)
+    page = render_case_report_html(report)
+    assert 'id="savings-vs-market">unknown<' in page
+    assert "Planned room cost" not in page and "Total booked cost" in page
+
+
+async def test_savings_are_summed_over_the_waves_and_may_be_negative() -> None:
+    from nexa_adapters.reporting import plan_figures
+
+    planned, savings = plan_figures(
+        [
+            {"totals": {"room_cost": "100.00", "currency": "USD", "savings_vs_market": "30.00"}},
+            {"totals": {"room_cost": "50.00", "currency": "USD", "savings_vs_market": "-45.50"}},
+            {"totals": {"room_cost": "20.00", "currency": "USD", "savings_vs_market": None}},
+        ]
+    )
+    assert planned == (("USD", Decimal("170.00")),)
+    assert savings == Decimal("-15.50")
+    assert plan_figures([{"totals": {"room_cost": "1", "currency": "USD"}}])[1] is None
+
+
+async def test_the_care_section_counts_messages_cards_and_rides(populated: Fixture) -> None:
+    from datetime import timedelta as td
+
+    from nexa_core.model import (
+        CardDrop,
+        Channel,
+        IssuedCard,
+        Money,
+        Notification,
+        NotificationStatus,
+        Transfer,
+        TransferDirection,
+        TransferStatus,
+        Vehicle,
+    )
+
+    store = populated.store
+    res = Urn("reservation", "r-1")
+    for i, (channel, status, fallback) in enumerate(
+        [
+            (Channel.EMAIL, NotificationStatus.BOUNCED, None),
+            (Channel.SMS, NotificationStatus.SENT, None),
+            (Channel.SMS, NotificationStatus.SENT, Urn("notification", "n-0")),
+        ]
+    ):
+        await store.notifications.add(
+            LAN,
+            Notification(
+                Urn("notification", f"n-{i}"),
+                LAN.airline_urn,
+                populated.case_urn,
+                "G1",
+                "voucher.issued",
+                channel,
+                Urn("passenger", "p-1"),
+                f"k{i}",
+                status,
+                reservation_urn=res,
+                fallback_for=fallback,
+            ),
+        )
+    await store.cards.add(
+        LAN,
+        IssuedCard(
+            Urn("issued-card", "ic-1"),
+            LAN.airline_urn,
+            populated.case_urn,
+            "G1",
+            Urn("passenger", "p-1"),
+            "USD",
+            Money(20, "USD"),
+            Money(0, "USD"),
+            drops=(
+                CardDrop("dinner", T0, Money(20, "USD"), "d1", T0),
+                CardDrop("breakfast", T0 + td(hours=10), Money(20, "USD"), "d2"),
+            ),
+        ),
+    )
+    await store.transfers.add(
+        LAN,
+        Transfer(
+            Urn("transfer", "t-1"),
+            LAN.airline_urn,
+            populated.case_urn,
+            (Urn("sub-case", "sc-1"),),
+            TransferDirection.AIRPORT_TO_HOTEL,
+            Vehicle.SHUTTLE,
+            T0,
+            2,
+            TransferStatus.CANCELLED,
+            vendor="sandbox",
+            no_show_fee=Money(12, "USD"),
+        ),
+    )
+    care = (await build_case_report(store, LAN, populated.case_urn)).care
+    assert care.vouchers_issued == 1
+    assert {c.channel: (c.sent, c.failed, c.fallback) for c in care.channels} == {
+        "EMAIL": (0, 1, 0),
+        "SMS": (2, 0, 1),
+    }
+    assert (care.cards_issued, care.loaded, care.planned) == (
+        1,
+        (("USD", Decimal("20.00")),),
+        (("USD", Decimal("40.00")),),
+    )
+    assert (care.drops_loaded, care.drops_scheduled) == (1, 1)
+    assert care.transfers == (("CANCELLED", 1),)
+    assert care.late_cancellation_fees == (("USD", Decimal("12.00")),)
+    page = render_case_report_html(await build_case_report(store, LAN, populated.case_urn))
+    assert 'id="vouchers-issued">1<' in page and "Late-cancellation fees" in page

@@ -17,6 +17,7 @@ from typing import Any
 import anyio
 
 from nexa_adapters.engine.dbos_engine import DbosEngine
+from nexa_adapters.render import JinjaRenderer
 from nexa_adapters.sandbox import FaultInjector, SandboxMessages
 from nexa_adapters.sandbox.ledger import LedgerBooking, LedgerCoordination, SandboxLedger
 from nexa_adapters.sql.store import SqlStore
@@ -42,6 +43,7 @@ def build(directory: Path, config: dict[str, Any], *, seed: int) -> tuple[DbosEn
         notifications={"sandbox": SandboxMessages()},
         clock=SystemClock(),
         ids=UuidIds(),
+        renderer=JinjaRenderer(),
     )
     engine = DbosEngine.from_url(engine_url, time_scale=0.02, worker_concurrency=8)
     for program in SubCaseSagas(deps, DEFAULT_RETRY_POLICIES).programs():

@@ -10,6 +10,7 @@ import attrs
 from nexa_adapters.inprocess.coordination import InProcessCoordination
 from nexa_adapters.memory import MemoryStore
 from nexa_adapters.memory.snapshots import MemorySnapshotStore
+from nexa_adapters.render import JinjaRenderer
 from nexa_adapters.sandbox import (
     FaultInjector,
     SandboxBooking,
@@ -19,6 +20,7 @@ from nexa_adapters.sandbox import (
     SandboxTransport,
 )
 from nexa_adapters.sandbox.inventory import airport
+from nexa_core.care import CareLinks
 from nexa_core.model import (
     CaseStatus,
     Channel,
@@ -115,6 +117,8 @@ async def make_world(*, transient: float = 0.0, seed: int = 7) -> World:
         clock=SystemClock(),
         ids=SequentialIds(),
         snapshots=snapshots,
+        renderer=JinjaRenderer(),
+        links=CareLinks(passenger_url="https://pax.example/{airline}/{sub_case}"),
     )
     return World(
         store,

@@ -43,26 +43,48 @@ MODULES = _import_everything()
 SERVICE_PACKAGES = ("nexa_core.services", "nexa_core.care")
 #: public async functions of the service packages that are pure helpers, not services
 PURE_HELPERS: frozenset[str] = frozenset(
-    {"nexa_core.services.triage.RuleBasedTriage.recommend"}  # read-only tools only
+    {
+        "nexa_core.services.triage.RuleBasedTriage.recommend",  # read-only tools only
+        # the care deps' partner gate (rate limit + breaker around a partner call)
+        "nexa_core.care.context.CallGate.allowed",
+        "nexa_core.care.context.CallGate.call",
+        "nexa_core.care.context.CareDeps.allowed",
+        "nexa_core.care.context.CareDeps.call",
+    }
 )
-#: system steps (workflow/webhook/worker entry points): they take the ``TenantContext``
-#: the engine or a verified webhook built and never a caller's principal; each is checked
+#: system steps (saga steps, webhook and scheduler entry points, operator tools the CLI
+#: audits under the operator's tenant context): they take the ``TenantContext`` the engine,
+#: a verified webhook or the CLI built and never a caller's principal; each is checked
 #: below to have a ``tenant`` parameter and no ``principal`` parameter
 SYSTEM_STEPS: frozenset[str] = frozenset(
-    f"nexa_core.care.services.{name}"
+    f"nexa_core.care.{name}"
     for name in (
-        "cancel_transfer",
-        "compensate_transport",
-        "handle_delivery_receipt",
-        "handle_transfer_webhook",
-        "issue_meal_cards",
-        "load_due_meals",
-        "plan_and_dispatch_transport",
-        "publish_passenger_snapshot",
-        "reconcile_meal_cards",
-        "record_card_event",
-        "resend_notification",
-        "run_notification_stage",
+        "context.on_case_timeline",
+        "context.open_review",
+        "document.care_records",
+        "document.publish_document",
+        "document.read_document",
+        "document.refresh_document",
+        "meals.cancel_meal_card",
+        "meals.card_ledger",
+        "meals.issue_meal_card",
+        "meals.load_due",
+        "meals.load_due_drops",
+        "meals.reconcile_meal_cards",
+        "meals.record_card_event",
+        "meals.run_due_drops",
+        "notifications.announce_drop",
+        "notifications.announce_transfer",
+        "notifications.deliver",
+        "notifications.deliver_voucher",
+        "notifications.handle_delivery_receipt",
+        "notifications.resend_notification",
+        "passenger.arrange_transport",
+        "passenger.voucher_of",
+        "transport.cancel_sub_case_transport",
+        "transport.cancel_transfer",
+        "transport.dispatch_transport",
+        "transport.handle_transfer_update",
     )
 )
 

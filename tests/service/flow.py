@@ -13,6 +13,7 @@ from nexa_adapters.engine.inprocess import InProcessEngine
 from nexa_adapters.inprocess.coordination import InProcessCoordination
 from nexa_adapters.memory import MemoryStore
 from nexa_adapters.memory.snapshots import MemorySnapshotStore
+from nexa_adapters.render import JinjaRenderer
 from nexa_adapters.sandbox import (
     SandboxBooking,
     SandboxHotels,
@@ -115,6 +116,7 @@ def _flow(policy: Policy) -> Flow:
         clock=SystemClock(),
         ids=SequentialIds(),
         snapshots=MemorySnapshotStore(),
+        renderer=JinjaRenderer(),
     )
     for p in SubCaseSagas(deps).programs():
         engine.register(p)
