@@ -81,6 +81,21 @@ def nexa_register_airline_providers(register: Register) -> None:
 
 
 @hookspec
+def nexa_register_flight_predictors(register: Register) -> None:
+    """Register :class:`~nexa_core.ports.FlightPredictor` factories."""
+
+
+@hookspec
+def nexa_register_flight_status_providers(register: Register) -> None:
+    """Register :class:`~nexa_core.ports.FlightStatusProvider` factories."""
+
+
+@hookspec
+def nexa_register_policy_synthesizers(register: Register) -> None:
+    """Register :class:`~nexa_core.ports.PolicySynthesizer` factories."""
+
+
+@hookspec
 def nexa_register_secrets_providers(register: Register) -> None:
     """Register :class:`~nexa_core.ports.SecretsProvider` factories."""
 

@@ -61,6 +61,24 @@ class Settings(BaseModel):
         "http://127.0.0.1:8080/p/{airline}/{sub_case}/card",
         description="Hosted meal-card reveal link ({airline}, {sub_case}, {card}).",
     )
+    airline_provider: str = Field(
+        "sandbox", description="Where manifests come from: sandbox, pnl or pss."
+    )
+    airline_url: str | None = Field(
+        None, description="PNL/ADL inbox directory (pnl) or the PSS base URL (pss)."
+    )
+    flight_status_provider: str = Field(
+        "aeroapi", description="Live flight status: aeroapi, aviationstack or scripted."
+    )
+    predictor: str = Field("baseline", description="Flight predictor: baseline or nycflights13.")
+    predictor_model_dir: str | None = Field(
+        None, description="Model directory of the nycflights13 predictor."
+    )
+    policy_synthesizer: str = Field("rules", description="Policy synthesizer: rules or llm.")
+    synthesizer_url: str | None = Field(
+        None, description="OpenAI-compatible base URL of the llm synthesizer (…/v1)."
+    )
+    synthesizer_model: str | None = Field(None, description="Model name of the llm synthesizer.")
 
     @classmethod
     def load(

@@ -8,7 +8,7 @@ returns or changes another tenant's record (it behaves as :class:`NotFoundError`
 Providers: :class:`HotelProvider`, :class:`BookingProvider`, :class:`PaymentProvider`,
 :class:`TransportProvider`, :class:`NotificationProvider`, :class:`AirlineProvider`,
 :class:`PolicySynthesizer`, :class:`ExceptionTriage`, :class:`SecretsProvider`,
-:class:`AirportCatalog`.
+:class:`AirportCatalog`. Flight data: :class:`FlightPredictor`, :class:`FlightStatusProvider`.
 Stores: :class:`OperationalStore` (cases, sub-cases, policies, demands, waves,
 reservations, contracts, cards, transfers, notifications, reviews, dead letters, audit,
 idempotency, outbox), :class:`SnapshotStore`, :class:`Coordination` (holds, locks, rate
@@ -75,6 +75,10 @@ __all__ = [
     "DeadLetter",
     "EntityLocks",
     "ExceptionTriage",
+    "FlightPrediction",
+    "FlightPredictor",
+    "FlightStatus",
+    "FlightStatusProvider",
     "HotelProvider",
     "HotelSearch",
     "IdGenerator",
@@ -91,6 +95,7 @@ __all__ = [
     "PaymentProvider",
     "PolicySynthesizer",
     "RateLimiter",
+    "ScheduledFlight",
     "SecretsProvider",
     "SendResult",
     "SnapshotStore",
@@ -815,4 +820,116 @@ class AirportCatalog(Protocol):
 
     def distance_km(self, a: str, b: str) -> float:
         """Great-circle distance between two airports."""
+        ...
+
+
+# --------------------------------------------------------------------------- flight data
+
+
+@attrs.frozen
+class ScheduledFlight:
+    """A departure as it is known before it happens: schedule only, never an outcome.
+
+    ``flight_urn`` is ``urn:flight:<carrier><number>@<yyyymmdd>[:vendor:<source>]``;
+    ``origin``/``destination`` are IATA codes; ``distance_miles`` is the great-circle
+    distance when the schedule gives it.
+    """
+
+    flight_urn: Urn
+    carrier: str
+    origin: str
+    destination: str
+    scheduled_departure: datetime
+    distance_miles: float | None = None
+
+    def __attrs_post_init__(self) -> None:
+        if not self.flight_urn.is_a("flight"):
+            raise InvalidInputError(f"{self.flight_urn} is not a flight URN", field="flight_urn")
+        if self.scheduled_departure.tzinfo is None:
+            raise InvalidInputError(
+                "scheduled_departure must be timezone-aware", field="scheduled_departure"
+            )
+
+
+@attrs.frozen
+class FlightPrediction:
+    """What a predictor expects of one departure.
+
+    ``cancel_probability`` and ``delay_60_probability`` (a departure delay of 60 minutes
+    or more, if the flight operates) are calibrated probabilities; ``delay_minutes`` is the
+    model's point estimate of the departure delay if the flight operates (negative: early).
+    ``error`` is set (and the figures are None) when the flight could not be scored;
+    ``warnings`` name what was missing (for example the weather at the origin).
+    """
+
+    flight_urn: Urn
+    cancel_probability: float | None
+    delay_minutes: float | None
+    delay_60_probability: float | None
+    model_version: str
+    warnings: tuple[str, ...] = ()
+    error: str | None = None
+
+
+@runtime_checkable
+class FlightPredictor(Protocol):
+    """Flight + context → cancel probability, expected delay, P(delay ≥ 60 min).
+
+    A shared platform service: public data, no PII. Rows it cannot score come back with
+    ``error`` set, in the input order; it raises only :class:`ConfigurationError` (the
+    model is missing or unreadable).
+    """
+
+    name: str
+    model_version: str
+
+    async def predict(
+        self, flights: Sequence[ScheduledFlight], context: Mapping[str, Any] | None = None
+    ) -> Sequence[FlightPrediction]:
+        """One prediction per flight, same order."""
+        ...
+
+
+@attrs.frozen
+class FlightStatus:
+    """A flight's live state from a flight-data partner.
+
+    ``status`` is one of ``SCHEDULED``, ``DELAYED``, ``DEPARTED``, ``LANDED``,
+    ``CANCELLED``, ``DIVERTED`` or ``UNKNOWN``; ``estimated_departure`` is the partner's
+    latest estimate (None when it gives none).
+    """
+
+    flight: ScheduledFlight
+    status: str = "SCHEDULED"
+    estimated_departure: datetime | None = None
+    source: str = ""
+
+    @property
+    def cancelled(self) -> bool:
+        """Whether the partner reports the flight cancelled."""
+        return self.status == "CANCELLED"
+
+    @property
+    def delay_minutes(self) -> float | None:
+        """The partner's estimated departure delay (None without an estimate)."""
+        if self.estimated_departure is None:
+            return None
+        delta = self.estimated_departure - self.flight.scheduled_departure
+        return delta.total_seconds() / 60.0
+
+
+class FlightStatusProvider(Protocol):
+    """Live flight state (AeroAPI, AviationStack, a scripted feed).
+
+    Raises :class:`TransientProviderError` subclasses, :class:`ProviderAuthError`,
+    :class:`MalformedResponseError`.
+    """
+
+    name: str
+
+    async def departures(
+        self, airline_urn: Urn, carrier: str, *, start: datetime, end: datetime
+    ) -> Sequence[FlightStatus]:
+        """The carrier's departures scheduled in ``[start, end)`` (credentials are the
+        ``airline_urn`` tenant's)."""
         ...
