@@ -41,6 +41,7 @@ from nexa_adapters.sandbox import (
 from nexa_adapters.sandbox.ledger import LedgerBooking, LedgerCoordination, SandboxLedger
 from nexa_adapters.settings import Settings
 from nexa_core.auth import Principal, PrincipalKind, Role
+from nexa_core.errors import InvalidInputError
 from nexa_core.model import (
     CaseStatus,
     DemandStatus,
@@ -109,6 +110,9 @@ class DemoOptions:
     #: thousands of sagas finishes in minutes; retry counts and order are unchanged
     time_scale: float = 0.05
     engine: str = "dbos"  # or "inprocess" (not durable; for tests)
+    #: (provider, seconds): that sandbox hotel provider answers each search this late — a
+    #: delay over the search time box (``search_timeout_s``, 2 s) shows it timed out
+    slow_providers: tuple[tuple[str, float], ...] = ()
 
     @property
     def event_id(self) -> str:
@@ -156,8 +160,21 @@ def _build(opts: DemoOptions, executor: int = 0) -> tuple[Nexa, SandboxLedger]:
         seed=opts.seed,
     )
     scale = max(0.3, opts.passengers / 3000)
+    slow = dict(opts.slow_providers)
+    unknown = sorted(set(slow) - set(_VENDORS))
+    if unknown:
+        raise InvalidInputError(
+            f"no demo hotel provider named {', '.join(unknown)} (have {', '.join(_VENDORS)})",
+            field="slow_providers",
+        )
     hotels = {
-        v: SandboxHotels(v, seed=opts.seed + i, hotels=opts.hotels_per_provider, rooms_scale=scale)
+        v: SandboxHotels(
+            v,
+            seed=opts.seed + i,
+            hotels=opts.hotels_per_provider,
+            rooms_scale=scale,
+            faults=FaultInjector(latency_s=slow[v]) if v in slow else None,
+        )
         for i, v in enumerate(_VENDORS)
     }
     booking = VendorRegistry(
@@ -458,6 +475,16 @@ async def _summary(
         "waves": len(waves),
     }
     sub_status = Counter(s.status.value for s in subs)
+    latest = max(waves, key=lambda w: w.sequence) if waves else None
+    policy = None
+    if case.policy_urn is not None:
+        record = await nexa.store.policies.get(tenant, case.policy_urn)
+        policy = {
+            "policy": str(record.urn),
+            "name": record.name,
+            "version": record.number,
+            "state": record.state.value,
+        }
     care = care_summary(
         care_figures(
             await nexa.store.notifications.find(tenant, case_urn=case_urn),
@@ -482,5 +509,8 @@ async def _summary(
         "unplaced_groups": sum(
             1 for s in by_sub.values() if s.status is SubCaseStatus.MANUAL_REVIEW
         ),
+        "policy": policy,
+        # per provider of the wave's hotel search: answered / timed-out / failed, offers, kept
+        "search": latest.plan.get("search") if latest is not None else None,
         "store_url": nexa.settings.store_url.split("?", 1)[0],
     }

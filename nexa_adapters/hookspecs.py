@@ -108,3 +108,15 @@ def nexa_register_triage(register: Register) -> None:
 @hookspec
 def nexa_register_solvers(register: Register) -> None:
     """Register allocation solver factories."""
+
+
+# ----------------------------------------------------------------- outbox consumers
+
+
+@hookspec
+def nexa_register_outbox_consumers(register: Register) -> None:
+    """Register outbox consumer factories, called as ``factory(nexa=<Nexa>)``; each returns
+    a :class:`~nexa_core.relay.OutboxConsumer` (``name`` + ``async handle(record)``) or
+    None to stay out. ``nexa worker`` relays every committed event to each consumer in
+    order, at least once (consumers deduplicate by ``record.event.key`` or make their
+    effect idempotent); ``nexa outbox status`` shows their positions and lag."""

@@ -44,6 +44,9 @@ class Settings(BaseModel):
     )
     search_timeout_s: float = Field(2.0, description="Hotel search time box in seconds.")
     search_strategy: str = Field("merge-all", description="merge-all or first-success.")
+    outbox_consumers: tuple[str, ...] = Field(
+        (), description="Outbox consumers nexa worker relays to (empty: every registered one)."
+    )
     log_level: str = Field("INFO", description="Log level.")
     log_json: bool = Field(False, description="Structured JSON log lines.")
     metrics: bool = Field(False, description="Record Prometheus-style metrics.")

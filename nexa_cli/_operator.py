@@ -117,15 +117,33 @@ def parse_enum(enum_type: Any, text: str, option: str) -> Any:
 
 
 def load_policy(path: str | None) -> Any:
-    """The policy of ``--policy`` (a YAML/JSON document) or the packaged demo policy."""
+    """The policy of ``--policy`` (a YAML/JSON document), or None (use stored versions)."""
     if path is None:
-        from nexa_adapters.demo import demo_policy
-
-        return demo_policy()
+        return None
     from nexa_adapters.documents.policy import parse_policy
     from nexa_cli._common import read_document
 
     return parse_policy(read_document(path, kind="policy"))
+
+
+async def packaged_policy_unless_active(orchestrator: Any, tenant: Any) -> str | None:
+    """Without ``--policy`` new cases run under the tenant's ACTIVE stored versions. A
+    tenant with none yet gets the packaged demo policy (recorded as an ad-hoc version on
+    the case); returns the note to print in that case."""
+    from nexa_core.model import PolicyState
+
+    if orchestrator.policy is not None:
+        return None
+    if await orchestrator.versions.records(tenant, state=PolicyState.ACTIVE):
+        return None
+    from nexa_adapters.demo import demo_policy
+
+    orchestrator.policy = demo_policy()
+    return (
+        f"note: {tenant.airline_urn.id} has no active policy yet: using the packaged demo "
+        "policy (recorded as an ad-hoc version); add yours with "
+        "`nexa policy add FILE --activate`"
+    )
 
 
 def _quiet_denials() -> None:

@@ -254,6 +254,11 @@ class Outbox(Protocol):
         """
         ...
 
+    async def head(self) -> int:
+        """The highest position a relay can read now (0 when empty): ``head − position``
+        is a consumer's lag. System-level, like :meth:`read_after`."""
+        ...
+
     async def load_position(self, consumer: str) -> int:
         """The last position ``consumer`` acknowledged (0 when none)."""
         ...
@@ -392,12 +397,17 @@ class InventoryHolds(Protocol):
 
 @attrs.frozen
 class LockGrant:
-    """A held entity lock and its fencing token (monotonic per entity)."""
+    """A held entity lock and its fencing token (monotonic per entity).
+
+    ``acquired_at``: when the owner took the lock (kept across re-entrant acquires and
+    heartbeats), for "locked by … since …" messages.
+    """
 
     entity_urn: Urn
     owner: str
     token: int
     expires_at: datetime
+    acquired_at: datetime | None = None
 
 
 @attrs.frozen
@@ -422,8 +432,9 @@ class EntityLocks(Protocol):
     A lock lives while its owner heartbeats, and at most ``ttl`` after the last heartbeat
     (the wall-clock fallback for a dead session). Tokens come from one counter per entity
     that only grows, so a newer holder always has a larger token.
-    Raises :class:`LockHeldError` (someone else holds it), :class:`StaleFencingTokenError`
-    (a guarded write presented an old token, or a heartbeat for a lost lock).
+    Raises :class:`LockHeldError` (someone else holds it; ``context`` carries ``owner``,
+    ``since`` and ``expires_at``), :class:`StaleFencingTokenError` (a guarded write
+    presented an old token, or a heartbeat for a lost lock).
     """
 
     async def acquire(

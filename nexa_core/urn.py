@@ -151,6 +151,7 @@ ENTITY_TYPES: Mapping[str, EntityType] = dict(
         _t("notification", "A notification send.", "urn:notification:n-1"),
         _t("auth", "A card authorization.", "urn:auth:auth-9912:vendor:pomelo"),
         _t("agent-run", "An exception-triage run.", "urn:agent-run:ar-1"),
+        _t("relay", "An outbox consumer's relay (its lease).", "urn:relay:snapshots"),
     ]
 )
 
@@ -297,11 +298,19 @@ def without_status(urn: Urn) -> Urn:
     return urn if urn.status is None else Urn(urn.entity, urn.id, urn.vendor, None)
 
 
+def _storable(trace: str) -> bool:
+    """Not all zeros, and no digit run the card-number guard of every store would refuse
+    (a random trace id holds a Luhn-valid 13–19 digit run about once in 550)."""
+    from nexa_core.pii import find_card_numbers
+
+    return trace != "0" * 32 and not find_card_numbers(trace)
+
+
 def new_correlation() -> Urn:
     """A fresh ``urn:correlation:`` with a random W3C trace id."""
     while True:
         trace = secrets.token_hex(16)
-        if trace != "0" * 32:
+        if _storable(trace):
             return Urn("correlation", trace)
 
 
@@ -310,7 +319,8 @@ def correlation_from_traceparent(header: str | None) -> Urn:
 
     A valid header keeps its trace id. An invalid one (wrong length or field count,
     upper-case hex, version ``ff``, all-zero trace or parent id) starts a new random
-    trace, as the W3C Trace Context rules prescribe for a receiver.
+    trace, as the W3C Trace Context rules prescribe for a receiver; so does a trace id
+    that looks like a card number (the stores would refuse every record carrying it).
     """
     if header is None:
         return new_correlation()
@@ -323,7 +333,7 @@ def correlation_from_traceparent(header: str | None) -> Urn:
         return new_correlation()
     if version == "00" and (len(fields) != 4 or len(value) != 55):
         return new_correlation()
-    if _HEX32.fullmatch(trace) is None or trace == "0" * 32:
+    if _HEX32.fullmatch(trace) is None or not _storable(trace):
         return new_correlation()
     if _HEX16.fullmatch(parent) is None or parent == "0" * 16:
         return new_correlation()

@@ -81,7 +81,7 @@ def settings_page() -> str:
         default = field.default
         if isinstance(default, tuple):
             default = ",".join(default)
-        shown = "(secret)" if name in SECRET_FIELDS else f"`{default}`"
+        shown = "(secret)" if name in SECRET_FIELDS else f"`{default}`" if default != "" else "—"
         out.append(f"| `{name}` | `NEXA_{name.upper()}` | {shown} | {field.description} |")
     return "\n".join(out) + "\n"
 

@@ -6,12 +6,56 @@ from typing import Any
 
 from nexa_core.care import CareDeps, CareLinks, TransportVendor
 from nexa_core.errors import ConfigurationError
-from nexa_core.policy import Policy
+from nexa_core.hotels import DirectContracts, HotelSearchService
+from nexa_core.policy import Policy, PolicyService
 from nexa_core.saga import DEFAULT_RETRY_POLICIES, RetryPolicies, SagaDeps, SubCaseSagas
 from nexa_core.saga.partners import PartnerGate
 from nexa_core.services import CaseOrchestrator, ReviewService
 
-__all__ = ["build_orchestrator", "care_deps", "install_sagas", "saga_deps", "transport_vendors"]
+__all__ = [
+    "build_orchestrator",
+    "care_deps",
+    "install_sagas",
+    "saga_deps",
+    "search_service",
+    "transport_vendors",
+]
+
+#: the vendor of the tenant's own direct contracts
+DIRECT = "direct"
+
+
+def _merge_contracts(nexa: Any) -> DirectContracts | None:
+    """The tenant's direct contracts take part in every search and can be booked, whatever
+    partners are configured: they are the tenant's own inventory in the operational store.
+    Registered once on ``nexa`` (search and booking share one instance)."""
+    if nexa.store is None:
+        return None
+    contracts = nexa.extras.get("direct_contracts")
+    if contracts is None:
+        contracts = nexa.hotel_providers.get(DIRECT)
+        if contracts is None:
+            contracts = DirectContracts(nexa.store, nexa.clock)
+        nexa.extras["direct_contracts"] = contracts
+    if DIRECT not in nexa.booking:
+        nexa.booking.register(DIRECT, contracts)
+    return contracts  # type: ignore[no-any-return]
+
+
+def search_service(nexa: Any) -> HotelSearchService:
+    """The hotel search of the composition root: every configured hotel provider plus the
+    direct contracts (asked first: ``first-success`` prefers the tenant's own rates),
+    with the ``search_timeout_s`` time box and the ``search_strategy`` of the settings."""
+    providers = [p for name, p in nexa.hotel_providers.items() if name != DIRECT]
+    contracts = _merge_contracts(nexa)
+    if contracts is not None:
+        providers.insert(0, contracts)
+    return HotelSearchService(
+        providers,
+        nexa.clock,
+        timeout_s=nexa.settings.search_timeout_s,
+        strategy=nexa.settings.search_strategy,
+    )
 
 
 def transport_vendors(nexa: Any) -> tuple[TransportVendor, ...]:
@@ -80,6 +124,7 @@ def saga_deps(nexa: Any) -> SagaDeps:
     """
     if nexa.coordination is None:
         raise ConfigurationError("the sagas need a coordination store (NEXA_COORDINATION_URL)")
+    _merge_contracts(nexa)
     return SagaDeps(
         store=nexa.store,
         coordination=nexa.coordination,
@@ -111,14 +156,15 @@ def build_orchestrator(
     nexa: Any,
     *,
     policy: Policy | None = None,
-    policy_resolver: Any = None,
     retry: RetryPolicies = DEFAULT_RETRY_POLICIES,
 ) -> tuple[CaseOrchestrator, ReviewService]:
     """Install the sagas on ``nexa.engine`` and build the case and review services.
 
     Call before ``await nexa.engine.launch()`` (DBOS registers workflows before launch).
     Airports come from the sandbox catalog (airportsdata) unless ``nexa.extras["airports"]``
-    holds a ``get(iata)`` callable.
+    holds a ``get(iata)`` callable. New cases run under the tenant's stored policy versions
+    (:class:`~nexa_core.policy.PolicyService`), or under ``policy`` when given (recorded
+    as an ad-hoc version). Hotels are searched through :func:`search_service`.
     """
     from nexa_adapters.sandbox.inventory import airport
 
@@ -132,7 +178,7 @@ def build_orchestrator(
         hotel_providers=nexa.hotel_providers,
         coordination=nexa.coordination,
         policy=policy,
-        policy_resolver=policy_resolver,
-        search_timeout_s=nexa.settings.search_timeout_s,
+        policies=PolicyService(nexa.store, clock=nexa.clock, ids=nexa.ids),
+        search=search_service(nexa),
     )
     return orchestrator, ReviewService(orchestrator, nexa.coordination)

@@ -220,6 +220,7 @@ class _Lock:
     owner: str
     token: int
     expires_at: datetime
+    since: datetime
 
 
 class InProcessLocks:
@@ -262,17 +263,20 @@ class InProcessLocks:
         lock = self._current(key)
         if lock is not None and lock.owner != owner:
             raise LockHeldError(
-                f"{entity_urn} is locked by {lock.owner}",
+                f"{entity_urn} is locked by {lock.owner} since {lock.since.isoformat()}",
                 urn=str(entity_urn),
                 owner=lock.owner,
+                since=lock.since.isoformat(),
                 expires_at=lock.expires_at.isoformat(),
             )
+        now = self._clock.now()
+        since = lock.since if lock is not None else now  # re-entrant: still held since then
         token = self._fence.get(key, 0) + 1
         self._fence[key] = token
-        lock = _Lock(owner, token, self._clock.now() + ttl)
+        lock = _Lock(owner, token, now + ttl, since)
         self._locks[key] = lock
         self._publish(tenant, self._event("acquired", entity_urn, lock))
-        return LockGrant(entity_urn, owner, token, lock.expires_at)
+        return LockGrant(entity_urn, owner, token, lock.expires_at, since)
 
     async def heartbeat(
         self, tenant: TenantContext, grant: LockGrant, *, ttl: timedelta
@@ -282,7 +286,9 @@ class InProcessLocks:
         lock = self._current(key)
         if lock is None and self._fence.get(key, 0) == grant.token:
             # lapsed but nobody took it since: the session is alive again
-            lock = _Lock(grant.owner, grant.token, self._clock.now())
+            lock = _Lock(
+                grant.owner, grant.token, self._clock.now(), grant.acquired_at or self._clock.now()
+            )
             self._locks[key] = lock
         if lock is None or lock.token != grant.token:
             raise StaleFencingTokenError(
@@ -292,7 +298,7 @@ class InProcessLocks:
             )
         lock.expires_at = self._clock.now() + ttl
         self._publish(tenant, self._event("renewed", grant.entity_urn, lock))
-        return attrs.evolve(grant, expires_at=lock.expires_at)
+        return attrs.evolve(grant, expires_at=lock.expires_at, acquired_at=lock.since)
 
     async def release(self, tenant: TenantContext, grant: LockGrant) -> None:
         key = self._key(tenant, grant.entity_urn)
@@ -306,7 +312,9 @@ class InProcessLocks:
         lock = self._current(self._key(tenant, entity_urn))
         if lock is None:
             return None
-        return LockGrant(without_status(entity_urn), lock.owner, lock.token, lock.expires_at)
+        return LockGrant(
+            without_status(entity_urn), lock.owner, lock.token, lock.expires_at, lock.since
+        )
 
     async def check_token(self, tenant: TenantContext, entity_urn: Urn, token: int) -> None:
         latest = self._fence.get(self._key(tenant, entity_urn), 0)

@@ -262,6 +262,10 @@ class MemoryOutbox:
     async def read_after(self, position: int, *, limit: int = 100) -> list[OutboxRecord]:
         return [r for r in self._s.state.outbox if r.position > position][:limit]
 
+    async def head(self) -> int:
+        outbox = self._s.state.outbox
+        return outbox[-1].position if outbox else 0
+
     async def load_position(self, consumer: str) -> int:
         return self._s.state.positions.get(consumer, 0)
 

@@ -166,13 +166,15 @@ class RedisLocks:
             args=[owner, _ms(ttl), self.channel(tenant), str(entity)],
         )
         if res[0] == "held":
+            since = _utc(res[4]).isoformat()
             raise LockHeldError(
-                f"{entity_urn} is locked by {res[1]}",
+                f"{entity_urn} is locked by {res[1]} since {since}",
                 urn=str(entity_urn),
                 owner=res[1],
+                since=since,
                 expires_at=_utc(res[3]).isoformat(),
             )
-        return LockGrant(entity, owner, int(res[1]), _utc(res[2]))
+        return LockGrant(entity, owner, int(res[1]), _utc(res[2]), _utc(res[3]))
 
     async def heartbeat(
         self, tenant: TenantContext, grant: LockGrant, *, ttl: timedelta
@@ -181,7 +183,14 @@ class RedisLocks:
         entity = without_status(grant.entity_urn)
         res = await self._heartbeat(
             keys=self._keys(tenant, entity),
-            args=[grant.owner, _ms(ttl), self.channel(tenant), str(entity), grant.token],
+            args=[
+                grant.owner,
+                _ms(ttl),
+                self.channel(tenant),
+                str(entity),
+                grant.token,
+                round(grant.acquired_at.timestamp() * 1000) if grant.acquired_at else 0,
+            ],
         )
         if res[0] != "ok":
             raise StaleFencingTokenError(
@@ -189,7 +198,7 @@ class RedisLocks:
                 urn=str(grant.entity_urn),
                 token=grant.token,
             )
-        return attrs.evolve(grant, expires_at=_utc(res[1]))
+        return attrs.evolve(grant, expires_at=_utc(res[1]), acquired_at=_utc(res[2]))
 
     async def release(self, tenant: TenantContext, grant: LockGrant) -> None:
         entity = without_status(grant.entity_urn)
@@ -200,12 +209,14 @@ class RedisLocks:
 
     async def holder(self, tenant: TenantContext, entity_urn: Urn) -> LockGrant | None:
         entity = without_status(entity_urn)
-        owner, token, exp = await self._client.hmget(
-            self._keys(tenant, entity)[0], ["owner", "token", "exp"]
+        owner, token, exp, since = await self._client.hmget(
+            self._keys(tenant, entity)[0], ["owner", "token", "exp", "since"]
         )
         if owner is None or token is None or exp is None:
             return None
-        return LockGrant(entity, str(owner), int(token), _utc(str(exp)))
+        return LockGrant(
+            entity, str(owner), int(token), _utc(str(exp)), _utc(str(since)) if since else None
+        )
 
     async def check_token(self, tenant: TenantContext, entity_urn: Urn, token: int) -> None:
         latest = int(await self._client.get(self._keys(tenant, entity_urn)[1]) or 0)

@@ -141,23 +141,29 @@ end
 """
 
 #: KEYS lock, fence · ARGV owner, ttl_ms, channel, entity
-#: → {'ok', token, exp} | {'held', owner, token, exp}
+#: → {'ok', token, exp, since} | {'held', owner, token, exp, since} (since: when the holder
+#: took the lock, kept across re-entrant acquires)
 LOCK_ACQUIRE = (
     _NOW_MS
     + _PUBLISH
     + """
-local cur = redis.call('HMGET', KEYS[1], 'owner', 'token', 'exp')
-if cur[1] and cur[1] ~= ARGV[1] then return {'held', cur[1], cur[2], cur[3]} end
+local cur = redis.call('HMGET', KEYS[1], 'owner', 'token', 'exp', 'since')
+if cur[1] and cur[1] ~= ARGV[1] then
+  return {'held', cur[1], cur[2], cur[3], cur[4] or cur[3]}
+end
+local since = cur[4] or string.format('%.0f', now)
 local token = redis.call('INCR', KEYS[2])
 local exp = now + tonumber(ARGV[2])
-redis.call('HSET', KEYS[1], 'owner', ARGV[1], 'token', token, 'exp', string.format('%.0f', exp))
+redis.call('HSET', KEYS[1], 'owner', ARGV[1], 'token', token, 'exp', string.format('%.0f', exp),
+  'since', since)
 redis.call('PEXPIRE', KEYS[1], ARGV[2])
 publish('acquired', ARGV[1], token, exp)
-return {'ok', tostring(token), string.format('%.0f', exp)}
+return {'ok', tostring(token), string.format('%.0f', exp), since}
 """
 )
 
-#: KEYS lock, fence · ARGV owner, ttl_ms, channel, entity, token → {'ok', exp} | {'stale'}
+#: KEYS lock, fence · ARGV owner, ttl_ms, channel, entity, token, since
+#: → {'ok', exp, since} | {'stale'}
 LOCK_HEARTBEAT = (
     _NOW_MS
     + _PUBLISH
@@ -169,10 +175,15 @@ elseif tonumber(redis.call('GET', KEYS[2]) or '0') ~= tonumber(ARGV[5]) then
   return {'stale'}
 end
 local exp = now + tonumber(ARGV[2])
-redis.call('HSET', KEYS[1], 'owner', ARGV[1], 'token', ARGV[5], 'exp', string.format('%.0f', exp))
+local since = redis.call('HGET', KEYS[1], 'since')
+if not since then
+  since = tonumber(ARGV[6]) > 0 and ARGV[6] or string.format('%.0f', now)
+end
+redis.call('HSET', KEYS[1], 'owner', ARGV[1], 'token', ARGV[5], 'exp', string.format('%.0f', exp),
+  'since', since)
 redis.call('PEXPIRE', KEYS[1], ARGV[2])
 publish('renewed', ARGV[1], ARGV[5], exp)
-return {'ok', string.format('%.0f', exp)}
+return {'ok', string.format('%.0f', exp), since}
 """
 )
 

@@ -21,6 +21,8 @@ from nexa_adapters.reporting.model import (
     ChannelFigures,
     HotelAllocation,
     MoneyTotal,
+    PolicySummary,
+    ProviderSummary,
     ReservationStatusSummary,
     ReviewCategorySummary,
     StagePoint,
@@ -28,7 +30,7 @@ from nexa_adapters.reporting.model import (
     TierRow,
     WaveSummary,
 )
-from nexa_core.errors import InvalidInputError
+from nexa_core.errors import InvalidInputError, NotFoundError
 from nexa_core.model import (
     CATEGORY_PRIORITY,
     AuditEntry,
@@ -299,6 +301,35 @@ def _scalar_totals(plan: Mapping[str, Any]) -> tuple[tuple[str, str], ...]:
     )
 
 
+def _search(plan: Mapping[str, Any]) -> tuple[ProviderSummary, ...]:
+    search = plan.get("search") if isinstance(plan, Mapping) else None
+    if not isinstance(search, Mapping):
+        return ()
+    out = []
+    for p in search.get("providers") or ():
+        if isinstance(p, Mapping):
+            out.append(
+                ProviderSummary(
+                    str(p.get("provider", "?")),
+                    str(p.get("outcome", "?")),
+                    int(p.get("offers") or 0),
+                    int(p.get("kept") or 0),
+                    float(p.get("elapsed_s") or 0.0),
+                )
+            )
+    return tuple(out)
+
+
+async def _policy(store: Any, tenant: TenantContext, case: Case) -> PolicySummary | None:
+    if case.policy_urn is None:
+        return None
+    try:
+        record = await store.policies.get(tenant, case.policy_urn)
+    except NotFoundError:  # the version was removed: still name it
+        return PolicySummary(case.policy_urn, "?", 0, "MISSING")
+    return PolicySummary(record.urn, record.name, record.number, record.state.value)
+
+
 def _stage_series(
     sub_cases: Sequence[SubCase], entries: Iterable[AuditEntry]
 ) -> tuple[tuple[str, ...], tuple[StagePoint, ...]]:
@@ -451,11 +482,14 @@ async def build_case_report(
                 w.demand_urn,
                 w.created_at,
                 _scalar_totals(w.plan),
+                _search(w.plan),
+                len(w.plan.get("violations") or ()) if isinstance(w.plan, Mapping) else 0,
             )
             for w in sorted(waves, key=lambda w: w.sequence)
         ),
         stages=stages,
         stage_series=series,
+        policy=await _policy(store, tenant, case),
         booked_cost=_pairs(booked),
         planned_cost=planned,
         savings_vs_market=savings,

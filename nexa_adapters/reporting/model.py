@@ -21,6 +21,8 @@ __all__ = [
     "ChannelFigures",
     "HotelAllocation",
     "MoneyTotal",
+    "PolicySummary",
+    "ProviderSummary",
     "ReservationStatusSummary",
     "ReviewCategorySummary",
     "StagePoint",
@@ -106,14 +108,38 @@ class ReviewCategorySummary:
 
 
 @attrs.frozen
+class ProviderSummary:
+    """One hotel provider's part in a wave's search: answered, empty, timed-out, failed or
+    skipped; offers it returned and offers kept after dedup."""
+
+    provider: str
+    outcome: str
+    offers: int
+    kept: int
+    elapsed_s: float
+
+
+@attrs.frozen
 class WaveSummary:
-    """One allocation wave (scalar plan totals only)."""
+    """One allocation wave (scalar plan totals, the search's providers, plan violations)."""
 
     urn: Urn
     sequence: int
     demand_urn: Urn
     created_at: datetime | None
     totals: tuple[tuple[str, str], ...]
+    search: tuple[ProviderSummary, ...] = ()
+    violations: int = 0
+
+
+@attrs.frozen
+class PolicySummary:
+    """The policy version the case runs under (recorded when the case was opened)."""
+
+    urn: Urn
+    name: str
+    version: int
+    state: str
 
 
 @attrs.frozen
@@ -199,6 +225,7 @@ class CaseReport:
     waves: tuple[WaveSummary, ...]
     stages: tuple[str, ...]
     stage_series: tuple[StagePoint, ...]
+    policy: PolicySummary | None = None
     #: what CONFIRMED reservations cost (a failed or cancelled one costs nothing)
     booked_cost: tuple[tuple[str, Decimal], ...] = ()
     #: the allocation plans' room cost, summed over the waves (planned, not booked)

@@ -342,10 +342,13 @@ class _Lane:
         if batch.size < LANE_MAX_BATCH and self.lock.statistics().tasks_waiting:
             self.lock.release()  # the next unit joins the batch; the batch's last one commits
             if ok:
-                await batch.done.wait()
+                await self._committed(batch)
                 if batch.error is not None:
                     raise _unavailable(batch.error) from batch.error
             return
+        self._commit(batch, ok)
+
+    def _commit(self, batch: _Batch, ok: bool) -> None:
         error: BaseException | None = None
         try:
             self.commits += 1
@@ -355,6 +358,22 @@ class _Lane:
         self._close(batch, error)
         if error is not None and ok:
             raise _unavailable(error) from error
+
+    async def _committed(self, batch: _Batch) -> None:
+        """Wait for the unit that took the lane over to commit ``batch``. If that unit was
+        cancelled before it joined (it gave the lane back untouched), nobody else would:
+        take the lane back and commit the batch here."""
+        while not batch.done.is_set():
+            with anyio.move_on_after(0.05):
+                await batch.done.wait()
+            if batch.done.is_set() or self.batch is not batch or self.lock.value == 0:
+                continue  # committed, or a unit is running in the lane: it commits
+            self.lock.acquire_nowait()
+            if self.batch is batch:
+                with contextlib.suppress(Exception):
+                    self._commit(batch, False)  # an error is reported through batch.error
+            else:
+                self.lock.release()
 
     def _close(self, batch: _Batch, error: BaseException | None) -> None:
         if error is not None:
@@ -1030,6 +1049,25 @@ class SqlOutbox:
             OutboxRecord(r.position, structure(r.doc, DomainEvent))
             for r in await self._s.run(op, write=False, outbox=True)
         ]
+
+    async def head(self) -> int:
+        """The highest readable position (below the horizon on PostgreSQL, like
+        :meth:`read_after` outside a transaction)."""
+        o = OUTBOX.c
+        stmt = sa.select(sa.func.max(o.position)).where(o.position <= sa.bindparam("upto"))
+        horizon = self._s.db.horizon if self._s.db.postgres and not self._s.in_tx else None
+
+        def op(conn: Connection) -> int:
+            upto = 2**62
+            if horizon is not None:
+                cur = conn.connection.dbapi_connection.cursor()  # type: ignore[union-attr]
+                try:
+                    upto = horizon.upto(cur)
+                finally:
+                    cur.close()
+            return int(conn.execute(stmt, {"upto": upto}).scalar() or 0)
+
+        return await self._s.run(op, write=False, outbox=True)
 
     async def load_position(self, consumer: str) -> int:
         p = OUTBOX_POSITIONS.c

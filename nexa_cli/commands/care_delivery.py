@@ -36,7 +36,7 @@ __all__ = ["register_delivery"]
 
 PolicyOption = Annotated[
     str | None,
-    typer.Option("--policy", help="Policy file (YAML/JSON; default: the packaged demo policy)."),
+    typer.Option("--policy", help="Policy file (YAML/JSON; default: the case's recorded version)."),
 ]
 
 
@@ -496,42 +496,60 @@ def dispatch(
     """Dispatch a sub-case's rides with the vendor an operator picks (MANUAL mode).
 
     The vendor must cover the airport and seat the group; the policy's cost ceiling and
-    pinning are waived (audited as the operator's choice). The lead is told by SMS.
+    pinning are waived (audited as the operator's choice). The lead is told by SMS. The
+    care rules come from the policy version recorded on the case (--policy overrides).
+    The command holds the sub-case's operator lock: a second operator gets "locked by
+    <user> since <time>" (exit 4).
     """
     from nexa_adapters.airports import default_catalog
     from nexa_core.auth import tenant_of
     from nexa_core.care import arrange_transport, care_for
+    from nexa_core.locking import operator_lock
     from nexa_core.model import DispatchMode, TransferDirection
+    from nexa_core.policy import PolicyService
 
     urn = parse_urn(sub_case, "sub-case", "SUB_CASE")
-    tenant = tenant_of(principal_for(airline, as_role, user))
+    principal = principal_for(airline, as_role, user)
+    tenant = tenant_of(principal)
     legs = (
         (parse_enum(TransferDirection, direction, "--direction"),)
         if direction
         else tuple(TransferDirection)
     )
-    chosen_policy = load_policy(policy)
+    explicit = load_policy(policy)
     if note is not None and len(note) > 300:
         from nexa_core.errors import InvalidInputError
 
         raise InvalidInputError("--note is at most 300 characters", field="note")
 
     async def act(nexa: Any, deps: Any) -> dict[str, Any]:
-        sub = await nexa.store.sub_cases.get(tenant, urn)
-        case = await nexa.store.cases.get(tenant, sub.case_urn)
-        airport = default_catalog().get(case.airport_urn.id)
-        care = care_for(chosen_policy, sub.group, sub.stay_plan, airport)
-        scoped = tenant.with_correlation(case.correlation_urn) if case.correlation_urn else tenant
-        outcome = await arrange_transport(
-            deps,
-            scoped,
-            sub,
-            care,
-            mode=DispatchMode.MANUAL,
-            vendor=vendor,
-            directions=legs,
-            note=note,
-        )
+        async with operator_lock(nexa.coordination.locks, tenant, [urn], principal) as lease:
+            sub = await nexa.store.sub_cases.get(tenant, urn)
+            case = await nexa.store.cases.get(tenant, sub.case_urn)
+            airport = default_catalog().get(case.airport_urn.id)
+            chosen_policy = explicit
+            if chosen_policy is None and case.policy_urn is not None:
+                versions = PolicyService(nexa.store, clock=nexa.clock, ids=nexa.ids)
+                _, chosen_policy = await versions.get(tenant, case.policy_urn)
+            if chosen_policy is None:  # a case opened before versions were recorded
+                from nexa_adapters.demo import demo_policy
+
+                chosen_policy = demo_policy()
+            care = care_for(chosen_policy, sub.group, sub.stay_plan, airport)
+            scoped = (
+                tenant.with_correlation(case.correlation_urn) if case.correlation_urn else tenant
+            )
+            await lease.check()
+            outcome = await arrange_transport(
+                deps,
+                scoped,
+                sub,
+                care,
+                mode=DispatchMode.MANUAL,
+                vendor=vendor,
+                directions=legs,
+                note=note,
+            )
         return {
             "sub_case": str(urn),
             "vendor": vendor,

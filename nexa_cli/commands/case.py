@@ -23,6 +23,7 @@ from nexa_cli._operator import (
     audit_line,
     audit_row,
     load_policy,
+    packaged_policy_unless_active,
     parse_enum,
     parse_instant,
     parse_urn,
@@ -150,15 +151,43 @@ def _report_summary(report: Any, path: str) -> dict[str, Any]:
         "rooms": sum(a.rooms for a in report.allocation),
         "cost": {t.currency: str(t.cost) for t in report.totals},
         "review_items": report.review_items,
+        "policy": (
+            {
+                "policy": str(report.policy.urn),
+                "name": report.policy.name,
+                "version": report.policy.version,
+                "state": report.policy.state,
+            }
+            if report.policy
+            else None
+        ),
+        "search": [
+            {
+                "wave": w.sequence,
+                "providers": [
+                    {
+                        "provider": p.provider,
+                        "outcome": p.outcome,
+                        "offers": p.offers,
+                        "kept": p.kept,
+                    }
+                    for p in w.search
+                ],
+            }
+            for w in report.waves
+            if w.search
+        ],
     }
 
 
 def _report_human(d: dict[str, Any]) -> str:
     cost = ", ".join(f"{v} {k}" for k, v in d["cost"].items()) or "-"
+    p = d["policy"]
+    policy = f", policy {p['name']!r} v{p['version']}" if p else ""
     return (
         f"wrote {d['html']}: case {d['case']} ({d['status']}), "
         f"{d['passengers_accommodated']}/{d['passengers']} passengers in {d['hotels']} hotel(s), "
-        f"{d['rooms']} room(s), cost {cost}, {d['review_items']} review item(s)"
+        f"{d['rooms']} room(s), cost {cost}, {d['review_items']} review item(s){policy}"
     )
 
 
@@ -209,6 +238,7 @@ def _case_row(case: Any) -> dict[str, Any]:
         "airport": case.airport_urn.id,
         "flight": case.flight.urn.id,
         "event_id": case.external_event_id,
+        "policy": str(case.policy_urn) if case.policy_urn else None,
         "disrupted_at": case.disrupted_at.isoformat(),
         "next_departure": case.next_departure.isoformat() if case.next_departure else None,
     }
@@ -226,11 +256,23 @@ def demand_row(demand: Any) -> dict[str, Any]:
     }
 
 
+def policy_ref(record: Any) -> dict[str, Any]:
+    """A stored policy version as the short JSON-ready reference commands print."""
+    return {
+        "policy": str(record.urn),
+        "name": record.name,
+        "version": record.number,
+        "state": record.state.value,
+    }
+
+
 def _open_human(d: dict[str, Any]) -> str:
     demand = d["demand"]
     gate = f"demand {demand['status']} ({demand['rooms']} rooms)" if demand else "no demand"
     verb = "replayed" if d["replayed"] else "opened"
-    return f"{verb} {d['case']}: {d['sub_cases']} sub-case(s), {gate}"
+    p = d["policy"]
+    policy = f", policy {p['name']!r} v{p['version']} ({p['state']})" if p else ""
+    return f"{verb} {d['case']}: {d['sub_cases']} sub-case(s), {gate}{policy}"
 
 
 @case_app.command("open")
@@ -240,7 +282,9 @@ def open_(
     policy: Annotated[
         str | None,
         typer.Option(
-            "--policy", help="Policy file (YAML/JSON; default: the packaged demo policy)."
+            "--policy",
+            help="Policy file (YAML/JSON), recorded on the case as an ad-hoc version "
+            "(default: the tenant's active versions; none yet: the packaged demo policy).",
         ),
     ] = None,
     airline: AirlineOption = None,
@@ -254,7 +298,8 @@ def open_(
     """Open a case from an airline manifest (a replay of its event id returns the same case).
 
     Groups passengers by PNR into sub-cases and files the initial room demand (auto-approved
-    when the policy allows it). Booking sagas are not started here.
+    when the policy allows it). Booking sagas are not started here. The policy version the
+    case runs under (see `nexa policy resolve`) is recorded on the case.
 
     A trusted operator tool on the store's machine (no CLI login yet); --user/--as-role are audited.
     """
@@ -266,16 +311,27 @@ def open_(
     chosen = load_policy(policy)
 
     async def act(nexa: Any, orch: Any, reviews: Any) -> Any:
-        return await orch.open_case(parsed, principal=principal)
+        from nexa_core.services import tenant_of
 
-    opened = run_services(
+        note = await packaged_policy_unless_active(orch, tenant_of(principal))
+        opened = await orch.open_case(parsed, principal=principal)
+        policy_row = None
+        if opened.case.policy_urn is not None:
+            record = await nexa.store.policies.get(tenant_of(principal), opened.case.policy_urn)
+            policy_row = policy_ref(record)
+        return opened, policy_row, note
+
+    opened, policy_row, note = run_services(
         store_url=store_url, config=config, engine_url=engine_url, policy=chosen, action=act
     )
+    if note and not opened.replayed:
+        typer.echo(note, err=True)
     out = {
         "case": str(opened.case.urn),
         "status": opened.case.status.value,
         "sub_cases": len(opened.sub_cases),
         "demand": demand_row(opened.demand) if opened.demand else None,
+        "policy": policy_row,
         "replayed": opened.replayed,
     }
     emit(out, as_json=as_json, human=_open_human)
@@ -334,6 +390,7 @@ def _show_human(d: dict[str, Any]) -> str:
         f"case {c['case']} ({c['status']})",
         f"  airport {c['airport']}  flight {c['flight']}  event {c['event_id']}",
         f"  disrupted {c['disrupted_at']}  next departure {c['next_departure'] or '-'}",
+        f"  policy {c['policy'] or '-'}",
         f"  sub-cases: {d['sub_cases']} ({counts})",
     ]
     for dm in d["demands"]:
@@ -394,12 +451,6 @@ def reaccommodate(
     departure: Annotated[
         str, typer.Option("--departure", help="New departure, ISO 8601 with a time zone.")
     ],
-    policy: Annotated[
-        str | None,
-        typer.Option(
-            "--policy", help="Policy file (YAML/JSON; default: the packaged demo policy)."
-        ),
-    ] = None,
     airline: AirlineOption = None,
     as_role: RoleOption = "OPS_SUPERVISOR",
     user: UserOption = "u-cli-operator",
@@ -409,20 +460,20 @@ def reaccommodate(
     as_json: JsonOption = False,
 ) -> None:
     """Re-plan a case's stays for a new departure; groups whose stay changes are listed
-    (offers already made roll back, groups that no longer need a hotel resolve).
+    (offers already made roll back, groups that no longer need a hotel resolve). The
+    buffers come from the policy version recorded on the case.
 
     A trusted operator tool on the store's machine (no CLI login yet); --user/--as-role are audited.
     """
     case_urn = parse_urn(urn, "case")
     when = parse_instant(departure, "--departure")
     principal = principal_for(airline, as_role, user)
-    chosen = load_policy(policy)
 
     async def act(nexa: Any, orch: Any, reviews: Any) -> list[Any]:
         return list(await orch.reaccommodate(case_urn, when, principal=principal))
 
     changed = run_services(
-        store_url=store_url, config=config, engine_url=engine_url, policy=chosen, action=act
+        store_url=store_url, config=config, engine_url=engine_url, policy=None, action=act
     )
     out = {
         "case": str(case_urn),

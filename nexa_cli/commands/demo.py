@@ -98,12 +98,29 @@ def _tables(summary: dict[str, Any]) -> list[Table]:
     review.add_column("items", justify="right")
     for cat, n in summary["manual_review"].items() or {"-": 0}.items():
         review.add_row(cat, str(n))
+    tables = [head, tiers, messages, wallet, review]
+    search = summary.get("search")
+    if search:
+        hotels = Table(
+            title=f"Hotel search ({search['strategy']}, time box {search['time_box_s']:g} s)"
+        )
+        for col in ("provider", "outcome", "offers", "kept after dedup", "seconds"):
+            hotels.add_column(col, justify="left" if col in ("provider", "outcome") else "right")
+        for row in search["providers"]:
+            hotels.add_row(
+                row["provider"],
+                row["outcome"],
+                str(row["offers"]),
+                str(row["kept"]),
+                f"{row['elapsed_s']:.2f}",
+            )
+        tables.append(hotels)
     stages = Table(title="Elapsed per stage (s)")
     stages.add_column("stage")
     stages.add_column("seconds", justify="right")
     for stage, secs in summary["elapsed_s"].items():
         stages.add_row(stage, f"{secs:.2f}")
-    return [head, tiers, messages, wallet, review, stages]
+    return [*tables, stages]
 
 
 def demo(
@@ -120,6 +137,14 @@ def demo(
     ] = 0.05,
     engine: Annotated[str, typer.Option(help="dbos (durable) or inprocess.")] = "dbos",
     workers: Annotated[int, typer.Option(min=1, max=8, help="Saga worker processes.")] = 3,
+    slow_provider: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--slow-provider",
+            help="NAME[=SECONDS]: that sandbox hotel provider (sandbox, sandbox-b) answers "
+            "searches this late (default 5 s, over the 2 s search time box). Repeatable.",
+        ),
+    ] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print the summary as JSON.")] = False,
 ) -> None:
     """Simulate a hub closure: case, demand, search, allocation, booking sagas, care.
@@ -127,20 +152,43 @@ def demo(
     Re-running with the same options resumes or reports the same case; it never books
     a room twice.
     """
-    opts = DemoOptions(
-        airport=airport.upper(),
-        passengers=passengers,
-        seed=seed,
-        workdir=workdir,
-        transient_failure_rate=failure_rate,
-        engine=engine,
-        workers=workers,
+    _run(
+        dict(
+            airport=airport.upper(),
+            passengers=passengers,
+            seed=seed,
+            workdir=workdir,
+            transient_failure_rate=failure_rate,
+            engine=engine,
+            workers=workers,
+        ),
+        slow_provider or [],
+        as_json,
     )
-    _run(opts, as_json)
+
+
+def _slow(specs: list[str]) -> tuple[tuple[str, float], ...]:
+    from nexa_core.errors import InvalidInputError
+
+    out = []
+    for spec in specs:
+        name, _, seconds = spec.partition("=")
+        try:
+            delay = float(seconds) if seconds else 5.0
+        except ValueError:
+            delay = -1.0
+        if not name.strip() or not 0 < delay <= 600:
+            raise InvalidInputError(
+                f"--slow-provider must be NAME or NAME=SECONDS (0 < SECONDS <= 600), got {spec!r}",
+                field="slow_provider",
+            )
+        out.append((name.strip(), delay))
+    return tuple(out)
 
 
 @handle_errors
-def _run(opts: DemoOptions, as_json: bool) -> None:
+def _run(options: dict[str, Any], slow: list[str], as_json: bool) -> None:
+    opts = DemoOptions(**options, slow_providers=_slow(slow))
     console = Console(stderr=as_json)
     columns = (
         TextColumn("{task.description}"),

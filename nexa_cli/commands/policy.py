@@ -1,4 +1,5 @@
-"""``nexa policy`` — validate policy documents and explain which one applies."""
+"""``nexa policy`` — validate and explain policy documents; store, activate and resolve
+the tenant's policy versions (``add``, ``activate``, ``history``, ``resolve``)."""
 
 from __future__ import annotations
 
@@ -8,10 +9,15 @@ from typing import Annotated, Any
 import typer
 
 from nexa_cli._common import emit, handle_errors, read_document
+from nexa_cli._operator import JsonOption, RoleOption, UserOption
+from nexa_cli.commands.case import AirlineOption, ConfigOption, StoreUrlOption
 from nexa_core.errors import PolicyValidationError
 from nexa_core.model import Tier
 
-policy_app = typer.Typer(help="Validate and explain policy documents.", no_args_is_help=True)
+policy_app = typer.Typer(
+    help="Validate and explain policy documents; add, activate and resolve stored versions.",
+    no_args_is_help=True,
+)
 
 
 def _load(path: str) -> list[Any]:
@@ -112,6 +118,233 @@ def schema() -> None:
     from nexa_adapters.documents.policy import policy_json_schema
 
     emit(policy_json_schema(), as_json=True)
+
+
+# --------------------------------------------------------------------------- stored versions
+# nexa policy add | activate | history | resolve (the tenant's versions in the store)
+
+
+def _record_row(record: Any) -> dict[str, Any]:
+    airline, airport, country, tiers = [*record.context_key.split("|"), "", "", "", ""][:4]
+    return {
+        "policy": str(record.urn),
+        "name": record.name,
+        "version": record.number,
+        "state": record.state.value,
+        "airline": None if airline == "*" else airline,
+        "airport": None if airport == "*" else airport,
+        "country": None if country == "*" else country,
+        "tiers": tiers.split(",") if tiers else [],
+        "created_at": record.created_at.isoformat() if record.created_at else None,
+    }
+
+
+def _record_line(r: dict[str, Any]) -> str:
+    scope = "/".join(x for x in (r["airline"], r["airport"], r["country"]) if x) or "global"
+    return f"{r['policy']}  {r['name']!r} v{r['version']} {r['state']}  [{scope}]"
+
+
+def _services(
+    airline: str | None,
+    as_role: str,
+    user: str,
+    store_url: str | None,
+    config: str | None,
+    action: Any,
+) -> Any:
+    from nexa_cli._operator import principal_for, run_services
+
+    principal = principal_for(airline, as_role, user)
+
+    async def act(nexa: Any, orch: Any, reviews: Any) -> Any:
+        return await action(orch.versions, principal)
+
+    return run_services(
+        store_url=store_url, config=config, engine_url=None, policy=None, action=act
+    )
+
+
+@policy_app.command("add")
+@handle_errors
+def add(
+    file: Annotated[str, typer.Argument(help="Policy file (YAML or JSON; one policy or a list).")],
+    activate: Annotated[
+        bool, typer.Option("--activate", help="Activate the new version(s) right away.")
+    ] = False,
+    reason: Annotated[
+        str | None, typer.Option("--reason", help="Recorded in the audit log.")
+    ] = None,
+    airline: AirlineOption = None,
+    as_role: RoleOption = "OPS_SUPERVISOR",
+    user: UserOption = "u-cli-operator",
+    store_url: StoreUrlOption = None,
+    config: ConfigOption = None,
+    as_json: JsonOption = False,
+) -> None:
+    """Store each policy of a file as a new DRAFT version of its context (numbered per
+    context); with --activate it becomes the ACTIVE version right away.
+
+    A draft has no effect until `nexa policy activate`. Every change is audited.
+    """
+    from nexa_core.services.policies import add_policies
+
+    policies = _load(file)
+    why = reason or f"added from {file}"
+
+    async def act(versions: Any, principal: Any) -> list[Any]:
+        return await add_policies(
+            versions, policies, principal=principal, reason=why, activate=activate
+        )
+
+    rows = [_record_row(r) for r in _services(airline, as_role, user, store_url, config, act)]
+    emit(rows, as_json=as_json, human=lambda d: "\n".join("added " + _record_line(r) for r in d))
+
+
+@policy_app.command("activate")
+@handle_errors
+def activate_cmd(
+    urn: Annotated[str, typer.Argument(help="The version's URN, e.g. urn:policy:p-….")],
+    reason: Annotated[
+        str | None, typer.Option("--reason", help="Recorded in the audit log.")
+    ] = None,
+    airline: AirlineOption = None,
+    as_role: RoleOption = "OPS_SUPERVISOR",
+    user: UserOption = "u-cli-operator",
+    store_url: StoreUrlOption = None,
+    config: ConfigOption = None,
+    as_json: JsonOption = False,
+) -> None:
+    """Make a DRAFT version ACTIVE (or roll back to an ARCHIVED one); the ACTIVE version of
+    the same context is archived. Cases opened from now on record this version."""
+    from nexa_cli._operator import parse_urn
+    from nexa_core.services.policies import activate_policy
+
+    policy_urn = parse_urn(urn, "policy")
+    why = reason or "activated with nexa policy activate"
+
+    async def act(versions: Any, principal: Any) -> Any:
+        return await activate_policy(versions, policy_urn, principal=principal, reason=why)
+
+    row = _record_row(_services(airline, as_role, user, store_url, config, act))
+    emit(row, as_json=as_json, human=lambda r: "activated " + _record_line(r))
+
+
+@policy_app.command("history")
+@handle_errors
+def history(
+    urn: Annotated[
+        str | None, typer.Argument(help="One version's URN: show its audit trail.")
+    ] = None,
+    airline: AirlineOption = None,
+    as_role: RoleOption = "OPS_SUPERVISOR",
+    user: UserOption = "u-cli-operator",
+    store_url: StoreUrlOption = None,
+    config: ConfigOption = None,
+    as_json: JsonOption = False,
+) -> None:
+    """List the tenant's policy versions (oldest first: DRAFT, ACTIVE, ARCHIVED and the
+    AD_HOC files cases were opened with); with a URN, that version's audit trail."""
+    from nexa_cli._operator import audit_line, audit_row, parse_urn
+    from nexa_core.services.policies import policy_history
+
+    policy_urn = parse_urn(urn, "policy") if urn else None
+
+    async def act(versions: Any, principal: Any) -> Any:
+        return await policy_history(versions, principal=principal, urn=policy_urn)
+
+    records, trail = _services(airline, as_role, user, store_url, config, act)
+    data: dict[str, Any] = {
+        "versions": [_record_row(r) for r in records],
+        "trail": [audit_row(e) for e in trail],
+    }
+
+    def human(d: dict[str, Any]) -> str:
+        if not d["versions"]:
+            return "no policy versions stored (add one with `nexa policy add FILE`)"
+        lines = [_record_line(r) for r in d["versions"]]
+        lines += ["  " + audit_line(e) for e in d["trail"]]
+        return "\n".join(lines)
+
+    emit(data if policy_urn else data["versions"], as_json=as_json, human=lambda _: human(data))
+
+
+@policy_app.command("resolve")
+@handle_errors
+def resolve_cmd(
+    airport: Annotated[str, typer.Option("--airport", help="IATA code, e.g. SCL.")],
+    tier: Annotated[
+        Tier | None, typer.Option("--tier", help="Only this tier (default: every tier).")
+    ] = None,
+    country: Annotated[
+        str | None, typer.Option("--country", help="Country (default: the airport's).")
+    ] = None,
+    airline: AirlineOption = None,
+    as_role: RoleOption = "OPS_SUPERVISOR",
+    user: UserOption = "u-cli-operator",
+    store_url: StoreUrlOption = None,
+    config: ConfigOption = None,
+    as_json: JsonOption = False,
+) -> None:
+    """Which stored ACTIVE version applies at an airport (most specific scope first:
+    airport+airline, airport, country+airline, country, airline, global), per tier, and
+    the version the next case opened there will record (exit 1 when none applies)."""
+    from nexa_adapters.airports import default_catalog
+    from nexa_core.services.policies import resolve_policies
+
+    code = airport.strip().upper()
+    if country is None:
+        country = default_catalog().get(code).country
+    tiers = (tier,) if tier is not None else tuple(Tier)
+
+    async def act(versions: Any, principal: Any) -> Any:
+        return await resolve_policies(
+            versions, principal=principal, airport=code, country=country, tiers=tiers
+        )
+
+    rows, case, why = _services(airline, as_role, user, store_url, config, act)
+
+    def ref(resolved: Any) -> dict[str, Any] | None:
+        if resolved is None:
+            return None
+        v = resolved.version
+        return {
+            "policy": str(v.urn),
+            "name": v.policy.name,
+            "version": v.number,
+            "rule": resolved.rule.label,
+        }
+
+    data = {
+        "airport": code,
+        "country": country,
+        "tiers": [
+            {"tier": r.tier.value, "matched": ref(r.resolved), "error": r.error} for r in rows
+        ],
+        "next_case": ref(case),
+        "error": why,
+    }
+
+    def human(d: dict[str, Any]) -> str:
+        n = d["next_case"]
+        lines = [
+            f"next case at {d['airport']}: "
+            + (
+                f"{n['policy']} {n['name']!r} v{n['version']} (by {n['rule']})"
+                if n
+                else f"none — {d['error']}"
+            )
+        ]
+        for t in d["tiers"]:
+            m = t["matched"]
+            lines.append(
+                f"  {t['tier']:<16} "
+                + (f"{m['name']!r} v{m['version']} ({m['policy']}) by {m['rule']}" if m else "-")
+            )
+        return "\n".join(lines)
+
+    emit(data, as_json=as_json, human=human)
+    if case is None:
+        raise typer.Exit(1)
 
 
 def _synthesis_human(d: dict[str, Any]) -> str:

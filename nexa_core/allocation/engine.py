@@ -37,7 +37,13 @@ from nexa_core.model import HotelOffer, PassengerGroup, RoomType, Tier
 from nexa_core.model.case import Airport
 from nexa_core.policy import Policy
 
-__all__ = ["allocate", "allocate_groups", "build_problem", "plan_from_result"]
+__all__ = [
+    "allocate",
+    "allocate_groups",
+    "build_problem",
+    "group_demands",
+    "plan_from_result",
+]
 
 _CENT = Decimal("0.01")
 
@@ -343,6 +349,26 @@ def allocate(
     )
 
 
+def group_demands(
+    groups: Sequence[PassengerGroup], policy: Policy
+) -> tuple[list[GroupDemand], dict[str, str]]:
+    """Rooming (:func:`nexa_core.rooming.plan_rooms`) of every group: the demands
+    :func:`allocate` and :func:`~nexa_core.allocation.validate_plan` take, plus the
+    ``ROOMING:`` reason of each group that cannot room by the rules (it gets no needs)."""
+    from nexa_core.rooming import plan_rooms
+
+    demands: list[GroupDemand] = []
+    rooming_failed: dict[str, str] = {}
+    for g in groups:
+        try:
+            needs = tuple(plan_rooms(g, policy))
+        except InvalidInputError as exc:
+            rooming_failed[g.group_id] = f"ROOMING: {exc}"
+            needs = ()
+        demands.append(GroupDemand.from_group(g, needs))
+    return demands, rooming_failed
+
+
 def allocate_groups(
     groups: Sequence[PassengerGroup],
     offers: Sequence[HotelOffer],
@@ -359,17 +385,7 @@ def allocate_groups(
     A group that cannot room by the rules (e.g. children without an adult) is not placed;
     its unassigned reason starts with ``ROOMING:`` so the caller can open a review item.
     """
-    from nexa_core.rooming import plan_rooms
-
-    demands: list[GroupDemand] = []
-    rooming_failed: dict[str, str] = {}
-    for g in groups:
-        try:
-            needs = tuple(plan_rooms(g, policy))
-        except InvalidInputError as exc:
-            rooming_failed[g.group_id] = f"ROOMING: {exc}"
-            needs = ()
-        demands.append(GroupDemand.from_group(g, needs))
+    demands, rooming_failed = group_demands(groups, policy)
     plan = allocate(
         demands,
         offers,

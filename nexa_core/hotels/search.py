@@ -15,6 +15,7 @@ import enum
 import math
 from collections.abc import Sequence
 from datetime import datetime, timedelta
+from typing import Any
 
 import anyio
 import attrs
@@ -44,9 +45,9 @@ class SearchStrategy(enum.StrEnum):
 class ProviderOutcome(enum.StrEnum):
     """What happened to one provider in one search."""
 
-    OK = "ok"
-    EMPTY = "empty"
-    LATE = "late"  # did not answer inside the time box: dropped
+    OK = "answered"
+    EMPTY = "empty"  # answered with no offers
+    LATE = "timed-out"  # did not answer inside the time box: dropped
     FAILED = "failed"
     SKIPPED = "skipped"  # first-success stopped before asking it
 
@@ -79,6 +80,39 @@ class SearchResult:
         return any(
             r.outcome in (ProviderOutcome.LATE, ProviderOutcome.FAILED) for r in self.reports
         )
+
+    def kept(self) -> dict[str, int]:
+        """Offers left after dedup, per provider (an offer's vendor names its provider)."""
+        out = {r.provider: 0 for r in self.reports}
+        for offer in self.offers:
+            if offer.vendor in out:
+                out[offer.vendor] += 1
+        return out
+
+    def summary(self, timeout_s: float) -> dict[str, Any]:
+        """A JSON-ready account of the search (stored on the allocation wave and shown by
+        the demo summary and the case report): per provider its outcome, the offers it
+        returned, the offers kept after dedup and how long it took."""
+        kept = self.kept()
+        return {
+            "strategy": self.strategy.value,
+            "time_box_s": timeout_s,
+            "cached": self.cached,
+            "fetched_at": self.fetched_at.isoformat(),
+            "offers": len(self.offers),
+            "duplicates_dropped": self.duplicates_dropped,
+            "providers": [
+                {
+                    "provider": r.provider,
+                    "outcome": r.outcome.value,
+                    "offers": r.offers,
+                    "kept": kept.get(r.provider, 0),
+                    "elapsed_s": round(r.elapsed_s, 3),
+                    "error": r.error,
+                }
+                for r in self.reports
+            ],
+        }
 
 
 _CacheKey = tuple[str, str, str, str, int]

@@ -21,6 +21,8 @@ class PolicyState(enum.StrEnum):
     DRAFT = "DRAFT"
     ACTIVE = "ACTIVE"
     ARCHIVED = "ARCHIVED"
+    #: a policy file a case was opened with explicitly: recorded, never resolved
+    AD_HOC = "AD_HOC"
 
 
 _P = PolicyState
@@ -30,6 +32,7 @@ POLICY_LIFECYCLE: StateMachine[PolicyState] = StateMachine(
         _P.DRAFT: frozenset({_P.ACTIVE}),
         _P.ACTIVE: frozenset({_P.ARCHIVED}),
         _P.ARCHIVED: frozenset({_P.ACTIVE}),  # rollback re-activates an archived version
+        _P.AD_HOC: frozenset(),  # a record of what a case ran under; add the file to activate it
     },
 )
 

@@ -117,6 +117,7 @@ class ManualReviewItem:
     resolution: str | None = None
     created_at: datetime | None = None
     version: int = 0
+    claimed_at: datetime | None = None
 
     @property
     def priority(self) -> ReviewPriority:

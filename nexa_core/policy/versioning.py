@@ -10,7 +10,12 @@
   ``policy.activate``, ``policy.rollback``, ``policy.archive``) with the changed fields
   before/after, the actor and the reason, in the same transaction as the state change.
 * :meth:`PolicyService.resolve` / :meth:`PolicyService.explain` run the pure
-  :mod:`~nexa_core.policy.resolution` over the tenant's versions.
+  :mod:`~nexa_core.policy.resolution` over the tenant's versions;
+  :meth:`PolicyService.resolve_case` picks the one version a new case runs under (every
+  tier of its passengers must resolve to it).
+* :meth:`PolicyService.record_ad_hoc` stores a policy file a case was opened with
+  explicitly as an ``AD_HOC`` version (the same document is recorded once per context):
+  the case points at it like at any other version, resolution never picks it.
 
 The stored document is the policy unstructured by :mod:`nexa_core.serialization`.
 """
@@ -18,9 +23,10 @@ The stored document is the policy unstructured by :mod:`nexa_core.serialization`
 from __future__ import annotations
 
 import json
+from collections.abc import Iterable
 from typing import Any
 
-from nexa_core.errors import IllegalTransitionError, InvalidInputError
+from nexa_core.errors import IllegalTransitionError, InvalidInputError, NoPolicyMatchError
 from nexa_core.model import AuditEntry, PolicyRecord, PolicyState, Tier, changed_fields
 from nexa_core.policy.model import Policy
 from nexa_core.policy.resolution import (
@@ -111,6 +117,34 @@ class PolicyService:
             await self._audit(tx, tenant, "policy.create", record, {}, reason)
         return record
 
+    async def record_ad_hoc(
+        self, tenant: TenantContext, policy: Policy, *, source: str
+    ) -> PolicyRecord:
+        """The ``AD_HOC`` version holding ``policy`` (stored the first time this document is
+        seen in its context, audited as ``policy.ad-hoc`` with ``source`` as the reason)."""
+        key = context_key(policy)
+        document = json.loads(json.dumps(unstructure(policy)))
+        async with self._store.transaction() as tx:
+            same = await tx.policies.find(tenant, context_key=key)
+            for r in same:
+                if r.state is PolicyState.AD_HOC and dict(r.document) == document:
+                    return r
+            record = PolicyRecord(
+                urn=self._ids.new("policy"),
+                airline_urn=tenant.airline_urn,
+                name=policy.name,
+                context_key=key,
+                number=max((r.number for r in same), default=0) + 1,
+                document=document,
+                state=PolicyState.AD_HOC,
+                airport=policy.context.airport,
+                country=policy.context.country,
+                created_at=self._clock.now(),
+            )
+            record = await tx.policies.add(tenant, record)
+            await self._audit(tx, tenant, "policy.ad-hoc", record, {}, source)
+        return record
+
     async def activate(self, tenant: TenantContext, urn: Urn, *, reason: str) -> PolicyRecord:
         """Make a DRAFT (or, as a rollback, an ARCHIVED) version ACTIVE.
 
@@ -170,6 +204,16 @@ class PolicyService:
         record = await self._store.policies.get(tenant, urn)
         return record, policy_from_record(record)
 
+    async def records(
+        self, tenant: TenantContext, *, state: PolicyState | None = None
+    ) -> list[PolicyRecord]:
+        """The tenant's stored versions (all, or those in ``state``), oldest first."""
+        if state is None:
+            records = await self._store.policies.find(tenant)
+        else:
+            records = await self._store.policies.find(tenant, state=state)
+        return sorted(records, key=lambda r: (r.created_at is None, r.created_at, r.number))
+
     async def versions(
         self, tenant: TenantContext, *, state: PolicyState | None = None
     ) -> list[PolicyVersion]:
@@ -205,6 +249,41 @@ class PolicyService:
             airline=airline or tenant.airline_urn.id,
             country=country,
         )
+
+    async def resolve_case(
+        self,
+        tenant: TenantContext,
+        *,
+        tiers: Iterable[Tier],
+        airport: str | None = None,
+        country: str | None = None,
+    ) -> Resolved:
+        """The one ACTIVE version a new case of the tenant at ``airport`` runs under.
+
+        Every tier among the case's passengers is resolved by the scope order (most
+        specific first); they must all land on the same version. Raises
+        :class:`NoPolicyMatchError` when a tier has no policy or the tiers disagree.
+        """
+        wanted = sorted(set(tiers), key=list(Tier).index)
+        if not wanted:
+            raise InvalidInputError("a case needs at least one passenger tier", field="tiers")
+        candidates = await self.versions(tenant, state=PolicyState.ACTIVE)
+        airline = tenant.airline_urn.id
+        found = {
+            t: resolve(candidates, tier=t, airport=airport, airline=airline, country=country)
+            for t in wanted
+        }
+        versions = {r.version.urn for r in found.values()}
+        if len(versions) > 1:
+            split = ", ".join(f"{t.value} → {r.version.label}" for t, r in found.items())
+            raise NoPolicyMatchError(
+                f"the case's tiers resolve to different policy versions ({split}); a case "
+                "runs under one policy: activate a version covering all of them",
+                airport=airport,
+                airline=airline,
+                review_category="POLICY_VIOLATION",
+            )
+        return found[wanted[0]]
 
     async def explain(
         self,

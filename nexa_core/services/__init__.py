@@ -12,11 +12,10 @@ from nexa_core.services.cases import (
     care_for,
     tenant_of,
 )
-from nexa_core.services.review import CLAIM_TTL, ReviewService, read_only_tools
+from nexa_core.services.review import ReviewService, read_only_tools
 from nexa_core.services.triage import MAX_RECOMMENDATIONS, RuleBasedTriage, TriageTools
 
 __all__ = [
-    "CLAIM_TTL",
     "MAX_RECOMMENDATIONS",
     "AllocationOutcome",
     "CaseManifest",

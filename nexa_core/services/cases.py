@@ -8,14 +8,14 @@ events (outbox) and audit entries in one transaction.
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable, Mapping, Sequence
+import logging
+from collections.abc import Callable, Mapping, Sequence
 from datetime import datetime, timedelta
 from typing import Any, Protocol
 
-import anyio
 import attrs
 
-from nexa_core.allocation import allocate_groups
+from nexa_core.allocation import Solver, Violation, allocate_groups, group_demands, validate_plan
 from nexa_core.auth import Principal, Role, requires, tenant_of
 from nexa_core.care import care_for
 from nexa_core.errors import (
@@ -23,8 +23,8 @@ from nexa_core.errors import (
     InvalidInputError,
     NoPolicyMatchError,
     NotFoundError,
-    ProviderError,
 )
+from nexa_core.hotels import HotelSearchService, SearchResult
 from nexa_core.idempotency import idempotency_key
 from nexa_core.model import (
     Airport,
@@ -44,7 +44,7 @@ from nexa_core.model import (
     SubCase,
     SubCaseStatus,
 )
-from nexa_core.policy import Policy, plan_stays, reaccommodate
+from nexa_core.policy import Policy, PolicyService, plan_stays, reaccommodate
 from nexa_core.ports import (
     Clock,
     Coordination,
@@ -68,6 +68,8 @@ from nexa_core.serialization import structure, unstructure
 from nexa_core.tenancy import TenantContext
 from nexa_core.tracing import current_correlation
 from nexa_core.urn import Urn, new_correlation
+
+_log = logging.getLogger("nexa.services.cases")
 
 __all__ = [
     "AllocationOutcome",
@@ -112,11 +114,19 @@ class OpenedCase:
 
 @attrs.frozen
 class AllocationOutcome:
-    """One allocation wave: which groups got which ranked offers, and which got none."""
+    """One allocation wave: which groups got which ranked offers, and which got none.
+
+    ``search`` is the hotel search's account (per provider: outcome, offers, kept after
+    dedup), ``None`` when the caller passed the offers. ``violations`` is non-empty when
+    :func:`~nexa_core.allocation.validate_plan` refused the plan: then nothing is
+    assigned and an ALLOCATION_FAILED review item holds the violations.
+    """
 
     wave: AllocationWave
     assigned: Mapping[str, tuple[HotelOffer, ...]]  # group id → primary + fallbacks
     unassigned: Mapping[str, str]  # group id → reason
+    search: Mapping[str, Any] | None = None
+    violations: tuple[Violation, ...] = ()
 
 
 def _rooms_for(group: PassengerGroup, policy: Policy) -> int:
@@ -134,12 +144,20 @@ def _unassigned_category(group: PassengerGroup, reason: str) -> ReviewCategory:
     return ReviewCategory.ALLOCATION_FAILED
 
 
-PolicyResolver = Callable[[TenantContext, Case], Awaitable[Policy]]
-
-
 @attrs.define
 class CaseOrchestrator:
-    """The case lifecycle over ports: the API the CLI, the HTTP API and the demo call."""
+    """The case lifecycle over ports: the API the CLI, the HTTP API and the demo call.
+
+    Hotels are searched through ``search`` (a :class:`~nexa_core.hotels.HotelSearchService`;
+    built over ``hotel_providers`` with ``search_timeout_s`` and ``search_strategy`` when
+    not given). ``solver`` replaces the default allocation solver.
+
+    Policies: a new case runs under the version :meth:`PolicyService.resolve_case` picks
+    from the tenant's stored versions, or — when ``policy`` is given (an explicit policy
+    file) — under that policy, recorded as an ``AD_HOC`` version. Either way the version's
+    URN is recorded on the case (``Case.policy_urn``) and every later step of the case
+    uses that version.
+    """
 
     store: OperationalStore
     engine: SagaEngine
@@ -149,21 +167,59 @@ class CaseOrchestrator:
     hotel_providers: Mapping[str, HotelProvider] = attrs.field(factory=dict)
     coordination: Coordination | None = None
     policy: Policy | None = None
-    policy_resolver: PolicyResolver | None = None
-    search_timeout_s: float = 5.0
+    policies: PolicyService | None = None
+    search_timeout_s: float = 2.0
+    search_strategy: str = "merge-all"
+    search: HotelSearchService | None = None
+    solver: Solver | None = None
     rec: Recorder = attrs.field(init=False)
+    searcher: HotelSearchService = attrs.field(init=False)
+    versions: PolicyService = attrs.field(init=False)
+    _policy_cache: dict[tuple[str, str], Policy] = attrs.field(init=False, factory=dict)
 
     def __attrs_post_init__(self) -> None:
         self.rec = Recorder(self.store, self.clock, self.ids)
+        self.versions = self.policies or PolicyService(self.store, clock=self.clock, ids=self.ids)
+        self.searcher = self.search or HotelSearchService(
+            list(self.hotel_providers.values()),
+            self.clock,
+            timeout_s=self.search_timeout_s,
+            strategy=self.search_strategy,
+        )
 
     # ------------------------------------------------------------------ helpers
 
     async def _policy(self, tenant: TenantContext, case: Case) -> Policy:
-        if self.policy_resolver is not None:
-            return await self.policy_resolver(tenant, case)
+        """The policy version recorded on the case (a case opened before versions were
+        recorded falls back to the explicit ``policy``)."""
+        if case.policy_urn is not None:
+            key = (str(tenant.airline_urn), str(case.policy_urn))
+            cached = self._policy_cache.get(key)
+            if cached is None:  # versions are immutable: read each one once
+                _, cached = await self.versions.get(tenant, case.policy_urn)
+                self._policy_cache[key] = cached
+            return cached
         if self.policy is None:
-            raise NoPolicyMatchError(f"no policy configured for {case.urn}", urn=str(case.urn))
+            raise NoPolicyMatchError(f"no policy recorded on {case.urn}", urn=str(case.urn))
         return self.policy
+
+    async def _new_case_policy(
+        self, tenant: TenantContext, airport: Airport, groups: Sequence[PassengerGroup]
+    ) -> tuple[Policy, Urn]:
+        """The policy a new case runs under and the URN of its stored version."""
+        if self.policy is not None:
+            record = await self.versions.record_ad_hoc(
+                tenant, self.policy, source="explicit policy file of a new case"
+            )
+            return self.policy, record.urn
+        resolved = await self.versions.resolve_case(
+            tenant,
+            tiers={t for g in groups for t in g.tiers},
+            airport=airport.iata,
+            country=airport.country,
+        )
+        assert resolved.version.urn is not None  # stored versions always have one
+        return resolved.policy, resolved.version.urn
 
     async def _tenant_case(self, principal: Principal, case_urn: Urn) -> tuple[TenantContext, Case]:
         tenant = tenant_of(principal)
@@ -265,7 +321,9 @@ class CaseOrchestrator:
             created_at=now,
             updated_at=now,
         )
-        policy = await self._policy(tenant, case)
+        policy, policy_urn = await self._new_case_policy(tenant, airport, manifest.groups)
+        case = attrs.evolve(case, policy_urn=policy_urn)
+        self._policy_cache[(str(tenant.airline_urn), str(policy_urn))] = policy
         departures = dict(manifest.group_departures)
         plans = plan_stays(
             manifest.groups,
@@ -301,7 +359,11 @@ class CaseOrchestrator:
                 tenant,
                 "case.created",
                 case.urn,
-                {"event_id": case.external_event_id, "groups": len(subs)},
+                {
+                    "event_id": case.external_event_id,
+                    "groups": len(subs),
+                    "policy": str(policy_urn),
+                },
             )
         ]
         events += [
@@ -332,7 +394,7 @@ class CaseOrchestrator:
                 case.urn,
                 f"manifest {case.external_event_id}",
                 {},
-                {"status": case.status.value},
+                {"status": case.status.value, "policy": str(policy_urn)},
             )
         ]
         async with self.store.transaction() as tx:
@@ -438,38 +500,15 @@ class CaseOrchestrator:
     # ------------------------------------------------------------------ allocation
 
     async def _search(
-        self,
-        tenant: TenantContext,
-        case: Case,
-        airport: Airport,
-        plans: Sequence[StayPlan],
-        rooms: int,
-    ) -> list[HotelOffer]:
+        self, tenant: TenantContext, airport: Airport, plans: Sequence[StayPlan], rooms: int
+    ) -> SearchResult:
         check_in = min(p.check_in for p in plans)
         check_out = max(p.check_out for p in plans)
         ci, co = check_in.date(), check_out.date()
         if co <= ci:
             co = ci + timedelta(days=1)
-        request = HotelSearch(tenant.airline_urn, airport, ci, co, rooms)
-        offers: list[HotelOffer] = []
-
-        async def one(provider: HotelProvider) -> None:
-            try:
-                with anyio.fail_after(self.search_timeout_s):
-                    offers.extend(await provider.search(request))
-            except (ProviderError, TimeoutError):
-                return  # other providers still answer
-
-        async with anyio.create_task_group() as tg:
-            for _, provider in sorted(self.hotel_providers.items()):
-                tg.start_soon(one, provider)
-        seen: set[str] = set()
-        unique = []
-        for offer in sorted(offers, key=lambda o: str(o.urn)):
-            if str(offer.urn) not in seen:
-                seen.add(str(offer.urn))
-                unique.append(offer)
-        return unique
+        request = HotelSearch(tenant.airline_urn, airport, ci, co, max(1, rooms))
+        return await self.searcher.search(tenant, request)
 
     @requires(Role.AIRPORT_OPERATOR)
     async def run_allocation(
@@ -502,22 +541,33 @@ class CaseOrchestrator:
             )
         plans = [s.stay_plan for s in subs if s.stay_plan is not None]
         rooms = sum(_rooms_for(s.group, policy) for s in subs)
-        found = (
-            list(offers)
-            if offers is not None
-            else await self._search(tenant, case, airport, plans, rooms)
-        )
+        search: SearchResult | None = None
+        if offers is not None:
+            found = list(offers)
+        else:
+            search = await self._search(tenant, airport, plans, rooms)
+            found = list(search.offers)
+        search_doc = search.summary(self.searcher.timeout_s) if search is not None else None
         nights = max((p.nights for p in plans), default=1) or 1
+        groups = [s.group for s in subs]
         plan = (
-            allocate_groups([s.group for s in subs], found, policy, airport, nights=nights)
+            allocate_groups(groups, found, policy, airport, nights=nights, solver=self.solver)
             if found
             else None
         )
+        violations: list[Violation] = []
+        if plan is not None:  # an independent re-check before any hold or booking
+            violations = validate_plan(
+                plan, group_demands(groups, policy)[0], found, policy, airport
+            )
         by_urn = {str(o.urn): o for o in found}
         assigned: dict[str, tuple[HotelOffer, ...]] = {}
         rooms_of: dict[str, list[str]] = {}
         unassigned: dict[str, str] = {}
-        if plan is not None:
+        if violations:
+            refused = f"allocation plan refused: {len(violations)} violation(s)"
+            unassigned = {s.group.group_id: refused for s in subs}
+        elif plan is not None:
             ranked: dict[str, list[str]] = {}
             for c in sorted(plan.candidates, key=lambda c: (c.rank is None, c.rank or 0)):
                 if c.eligible:
@@ -548,6 +598,8 @@ class CaseOrchestrator:
                 "unassigned": unassigned,
                 "totals": unstructure(plan.totals) if plan is not None else {},
                 "solver": plan.solver if plan is not None else None,
+                "search": search_doc,
+                "violations": [unstructure(v) for v in violations],
             },
             created_at=self.clock.now(),
         )
@@ -567,10 +619,23 @@ class CaseOrchestrator:
             changes.append(change)
             events.append(ev)
             audits.append(au)
+        if violations:
+            changes.append(self._refusal(tenant, case, wave, subs, violations, events))
         # unassigned groups → manual review (ALLOCATION_FAILED)
         for sub in subs:
             reason = unassigned.get(sub.group.group_id)
             if reason is None:
+                continue
+            if violations:  # one review item holds the refused plan
+                changes.append(
+                    Change(
+                        "sub_cases",
+                        attrs.evolve(
+                            sub.transition(SubCaseStatus.MANUAL_REVIEW),
+                            updated_at=self.clock.now(),
+                        ),
+                    )
+                )
                 continue
             item = ManualReviewItem(
                 Urn("review", f"rv-{digest(wave.urn, sub.group.group_id)}"),
@@ -599,12 +664,60 @@ class CaseOrchestrator:
                 )
             )
         written = await self.rec.commit(tenant, changes, events, audits)
-        if self.coordination is not None:
+        if violations:
+            _log.error(
+                "allocation plan for %s refused (correlation %s): %s",
+                case.urn,
+                tenant.correlation_urn,
+                "; ".join(f"{v.rule}: {v.message}" for v in violations),
+                extra={
+                    "case_urn": str(case.urn),
+                    "wave_urn": str(wave.urn),
+                    "correlation_urn": str(tenant.correlation_urn),
+                    "violations": len(violations),
+                },
+            )
+        elif self.coordination is not None:
             for offer in found:
                 await self.coordination.holds.set_inventory(
                     tenant, offer.urn, offer.total_rooms, ttl=timedelta(hours=6)
                 )
-        return AllocationOutcome(written[0], assigned, unassigned)
+        return AllocationOutcome(written[0], assigned, unassigned, search_doc, tuple(violations))
+
+    def _refusal(
+        self,
+        tenant: TenantContext,
+        case: Case,
+        wave: AllocationWave,
+        subs: Sequence[SubCase],
+        violations: Sequence[Violation],
+        events: list[Any],
+    ) -> Change:
+        """The ALLOCATION_FAILED review item of a plan :func:`validate_plan` refused."""
+        shown = "; ".join(f"{v.rule}: {v.message}" for v in violations[:5])
+        more = f" (+{len(violations) - 5} more)" if len(violations) > 5 else ""
+        item = ManualReviewItem(
+            Urn("review", f"rv-{digest(wave.urn, 'refused')}"),
+            tenant.airline_urn,
+            case.urn,
+            ReviewCategory.ALLOCATION_FAILED,
+            f"allocation plan refused by the validator: {shown}{more}",
+            affected_groups=tuple(sorted(s.group.group_id for s in subs)),
+            created_at=self.clock.now(),
+        )
+        events.append(
+            self.rec.event(
+                tenant,
+                "review.created",
+                item.urn,
+                {
+                    "wave": str(wave.urn),
+                    "category": item.category.value,
+                    "violations": len(violations),
+                },
+            )
+        )
+        return Change("reviews", item, op="add")
 
     # ------------------------------------------------------------------ booking
 

@@ -46,7 +46,12 @@ STORE_OBJECTS: tuple[str, ...] = tuple(
 
 #: methods that are system-level by contract (no tenant argument): only relays call them
 SYSTEM_LEVEL_METHODS = frozenset(
-    {("outbox", "read_after"), ("outbox", "load_position"), ("outbox", "save_position")}
+    {
+        ("outbox", "read_after"),
+        ("outbox", "head"),
+        ("outbox", "load_position"),
+        ("outbox", "save_position"),
+    }
 )
 
 _Probe = Callable[[Any, str, dict[str, Any]], Awaitable[None]]
@@ -465,10 +470,12 @@ class OperationalStoreContract:
     async def test_outbox_reads_in_order_after_a_position(
         self, store: Any, clock: FixedClock
     ) -> None:
+        assert await store.outbox.head() == 0
         for n in range(1, 6):
             await store.outbox.append(LAN, _event(n, LAN, clock))
         records = await store.outbox.read_after(0)
         positions = [r.position for r in records]
+        assert await store.outbox.head() == positions[-1]
         assert positions == sorted(positions) and len(positions) == 5
         assert [r.event.data["n"] for r in records] == [1, 2, 3, 4, 5]
         tail = await store.outbox.read_after(positions[2])

@@ -312,6 +312,24 @@ class CoordinationContract:
         await locks.release(LAN, grant)
         assert await locks.holder(LAN, _entity()) is None
 
+    async def test_a_refusal_names_the_holder_and_since_when_it_holds_the_lock(
+        self, coordination: Any
+    ) -> None:
+        locks = coordination.locks
+        grant = await locks.acquire(LAN, _entity(), "op-ana", ttl=LONG)
+        assert grant.acquired_at is not None
+        renewed = await locks.heartbeat(LAN, grant, ttl=LONG)
+        again = await locks.acquire(LAN, _entity(), "op-ana", ttl=LONG)  # re-entrant
+        assert renewed.acquired_at == again.acquired_at == grant.acquired_at
+        held = await locks.holder(LAN, _entity())
+        assert held is not None and held.acquired_at == grant.acquired_at
+        with pytest.raises(LockHeldError) as err:
+            await locks.acquire(LAN, _entity(), "op-bob", ttl=LONG)
+        assert err.value.context["owner"] == "op-ana"
+        assert err.value.context["since"] == grant.acquired_at.isoformat()
+        assert "op-ana" in str(err.value)
+        await locks.release(LAN, again)
+
     async def test_locks_of_tenants_are_isolated(self, coordination: Any) -> None:
         locks = coordination.locks
         await locks.acquire(LAN, _entity(), "op-ana", ttl=LONG)

@@ -167,10 +167,11 @@ def test_case_show_has_header_sub_case_counts_and_the_audit_timeline(env: Env) -
     assert shown["sub_cases"] == opened["sub_cases"]
     assert sum(shown["sub_case_status"].values()) == opened["sub_cases"]
     actions = [e["action"] for e in shown["timeline"]]
-    assert actions == ["case.opened", "demand.approved"]
-    assert shown["timeline"][1]["reason"] == "hub closed"
+    # the explicit policy file is recorded as an ad-hoc version under the case's correlation
+    assert actions == ["policy.ad-hoc", "case.opened", "demand.approved"]
+    assert shown["timeline"][2]["reason"] == "hub closed"
     human = env.run("case", "show", opened["case"])
-    assert human.exit_code == 0 and "timeline (2 of 2 entries)" in human.stdout
+    assert human.exit_code == 0 and "timeline (3 of 3 entries)" in human.stdout
 
 
 def test_case_show_unknown_invalid_and_cross_tenant_urns(env: Env) -> None:
@@ -281,16 +282,18 @@ def test_audit_query_filters_by_action_entity_correlation_time_and_limit(env: En
     demand = opened["demand"]["demand"]
     env.ok("demand", "approve", demand, "--reason", "ok")
     everything = env.ok("audit", "query")
-    assert [e["action"] for e in everything] == ["case.opened", "demand.approved"]
+    actions = [e["action"] for e in everything]
+    assert actions == ["policy.ad-hoc", "case.opened", "demand.approved"]
     assert [e["entity"] for e in env.ok("audit", "query", "--action", "demand.approved")] == [
         demand
     ]
     assert len(env.ok("audit", "query", "--entity", opened["case"])) == 1
-    corr = everything[0]["correlation"]
-    assert env.ok("audit", "query", "--correlation", corr)[0]["action"] == "case.opened"
+    corr = everything[1]["correlation"]
+    by_correlation = env.ok("audit", "query", "--correlation", corr)
+    assert [e["action"] for e in by_correlation] == ["policy.ad-hoc", "case.opened"]
     assert len(env.ok("audit", "query", "--limit", "1")) == 1
     assert env.ok("audit", "query", "--since", "2999-01-01T00:00:00Z") == []
-    assert len(env.ok("audit", "query", "--until", "2999-01-01T00:00:00Z")) == 2
+    assert len(env.ok("audit", "query", "--until", "2999-01-01T00:00:00Z")) == 3
     assert env.ok("audit", "query", airline="TAM") == []
 
 
@@ -316,11 +319,12 @@ def test_case_show_timeline_has_the_cases_review_entries_and_not_another_cases(
     item = add_review(env, opened["case"])
     env.ok("review", "claim", item)
     shown = env.ok("case", "show", opened["case"], "--limit", "1")
-    assert shown["timeline_total"] == 2
+    assert shown["timeline_total"] == 3  # policy.ad-hoc, case.opened, review.claimed
     assert [(e["action"], e["entity"]) for e in shown["timeline"]] == [("review.claimed", item)]
     assert shown["open_reviews"] == 1
     theirs = env.ok("case", "show", other["case"])
-    assert [e["entity"] for e in theirs["timeline"]] == [other["case"]]
+    assert [e["action"] for e in theirs["timeline"]] == ["policy.ad-hoc", "case.opened"]
+    assert theirs["timeline"][1]["entity"] == other["case"]
 
 
 def test_unusable_store_or_engine_url_is_a_configuration_error(env: Env) -> None:

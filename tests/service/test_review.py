@@ -135,3 +135,33 @@ async def test_split_group_and_relax_policy_are_audited() -> None:
     )
     entries = await flow.store.audit.query(TENANT, AuditQuery(action="review.policy-relaxed"))
     assert entries and entries[0].after == {"min_stars": "2"}
+
+
+@pytest.mark.anyio
+async def test_a_claim_waits_for_no_one_while_another_operator_changes_the_sub_case() -> None:
+    from nexa_core.locking import operator_lock
+
+    flow = _flow(_policy())
+    opened, _, _ = await _failed_case(flow)
+    coordination = flow.orch.coordination
+    assert coordination is not None
+    service = ReviewService(flow.orch, coordination)
+    item = (await flow.store.reviews.find(TENANT, case_urn=opened.case.urn))[0]
+    sub = next(
+        s
+        for s in await flow.store.sub_cases.find(TENANT, case_urn=opened.case.urn)
+        if s.group.group_id in item.affected_groups
+    )
+    # OTHER is running a command on the sub-case (e.g. a manual transport dispatch)
+    async with operator_lock(coordination.locks, TENANT, [sub.urn], OTHER):
+        with pytest.raises(LockHeldError, match=r"locked by u-other since \d{4}-\d\d-\d\d "):
+            await service.claim(item.urn, principal=OPERATOR)
+        stored = await flow.store.reviews.get(TENANT, item.urn)
+        assert stored.state is ReviewState.OPEN  # nothing was written
+    claimed = await service.claim(item.urn, principal=OPERATOR)  # free again
+    assert claimed.claimed_at is not None
+    with pytest.raises(LockHeldError, match="locked by u-airport_operator since"):
+        await service.resolve(item.urn, "mine", principal=OTHER)
+    # the command's locks are gone once it returned
+    assert await coordination.locks.holder(TENANT, sub.urn) is None
+    assert await coordination.locks.holder(TENANT, item.urn) is None

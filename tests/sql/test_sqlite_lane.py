@@ -227,6 +227,29 @@ async def test_a_unit_cancelled_while_waiting_for_the_database_keeps_no_lock(
         await store.close()
 
 
+async def test_a_unit_handed_the_lane_but_cancelled_before_joining_leaves_no_one_waiting(
+    sqlite_url: str,
+) -> None:
+    """A unit ends while another waits for the lane, so it hands the lane on and waits for
+    that one to commit the shared transaction; the waiter is cancelled before it joins
+    (a worker stopping). The first unit must not wait forever: its work commits."""
+    store = SqlStore.from_url(sqlite_url)
+    try:
+        with anyio.fail_after(10):
+            async with anyio.create_task_group() as outer:
+                outer.start_soon(_write, store, 1)  # enters the lane first
+                async with anyio.create_task_group() as doomed:
+                    doomed.start_soon(_write, store, 2)  # queues behind unit 1
+                    await anyio.lowlevel.checkpoint()
+                    await anyio.lowlevel.checkpoint()
+                    doomed.cancel_scope.cancel()  # while unit 1 hands the lane to it
+        assert [c.urn.id for c in await store.cases.find(LAN)] == ["c-1"]
+        await _write(store, 3)  # the lane works afterwards
+        assert sorted(c.urn.id for c in await store.cases.find(LAN)) == ["c-1", "c-3"]
+    finally:
+        await store.close()
+
+
 async def test_a_database_locked_past_the_timeout_is_a_retryable_typed_error(
     sqlite_url: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:

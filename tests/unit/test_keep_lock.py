@@ -54,3 +54,44 @@ async def test_a_lease_taken_over_is_marked_lost_and_its_token_refused() -> None
             await locks.check_token(LAN, SUB_CASE, lease.token)
     held = await locks.holder(LAN, SUB_CASE)
     assert held is not None and held.token == bob.token  # ana's exit did not free bob's lock
+
+
+# --------------------------------------------------------------------------- operator_lock
+
+
+@pytest.mark.anyio
+async def test_operator_lock_takes_every_entity_and_a_second_operator_sees_who_since_when() -> None:
+    from nexa_core.locking import operator_lock
+    from nexa_core.runtime import FixedClock
+
+    clock = FixedClock()
+    locks = InProcessCoordination(clock=clock).locks
+    other = Urn("review", "rv-1")
+    async with operator_lock(locks, LAN, [SUB_CASE, other], "urn:user:u-ana") as lease:
+        await lease.check()
+        assert {str(SUB_CASE), str(other)} == set(lease.leases)
+        with pytest.raises(LockHeldError) as err:
+            async with operator_lock(
+                locks, LAN, [other, Urn("sub-case", "sc-2")], "urn:user:u-bob"
+            ):
+                pass  # pragma: no cover - never entered
+        since = clock.now().strftime("%Y-%m-%d %H:%M:%SZ")
+        assert str(err.value) == f"urn:review:rv-1 is locked by u-ana since {since}"
+        assert err.value.context["owner"] == "urn:user:u-ana"
+        # bob's partial acquisition was given back: sc-2 is free
+        assert await locks.holder(LAN, Urn("sub-case", "sc-2")) is None
+    assert await locks.holder(LAN, SUB_CASE) is None and await locks.holder(LAN, other) is None
+
+
+@pytest.mark.anyio
+async def test_an_operator_lock_taken_over_refuses_the_write() -> None:
+    from nexa_core.locking import operator_lock
+
+    locks = InProcessCoordination().locks
+    async with operator_lock(locks, LAN, [SUB_CASE], "urn:user:u-ana") as lease:
+        held = await locks.holder(LAN, SUB_CASE)
+        assert held is not None
+        await locks.release(LAN, held)  # lapsed (e.g. the process was paused past its TTL)
+        await locks.acquire(LAN, SUB_CASE, "urn:user:u-bob", ttl=TTL)
+        with pytest.raises(StaleFencingTokenError):
+            await lease.check()

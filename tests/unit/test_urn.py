@@ -159,3 +159,17 @@ def test_vendor_registry_routes_by_dict_lookup() -> None:
         reg.resolve(Urn.parse("urn:hotel:X1"))
     with pytest.raises(ConfigurationError):
         reg.register("amadeus", "again")
+
+
+def test_a_new_correlation_never_looks_like_a_card_number_to_the_stores() -> None:
+    from nexa_core.pii import find_card_numbers
+    from nexa_core.urn import new_correlation
+
+    # about one random trace id in 550 holds a Luhn-valid digit run the stores refuse
+    assert not [c for c in (new_correlation() for _ in range(5000)) if find_card_numbers(c.id)]
+
+
+def test_a_traceparent_whose_trace_id_looks_like_a_card_number_starts_a_new_trace() -> None:
+    header = "00-4111111111111111abcdefabcdefabcd-00f067aa0ba902b7-01"
+    got = correlation_from_traceparent(header)
+    assert got.id != "4111111111111111abcdefabcdefabcd" and len(got.id) == 32
